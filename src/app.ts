@@ -1,0 +1,69 @@
+// The Hono app: request ids, health, and the Connect / gRPC-Web routes of the three services.
+// Native gRPC (HTTP/2 with trailers) cannot be served by a Worker; gRPC-Web and Connect can.
+
+import { createConnectRouter, createContextValues } from "@connectrpc/connect";
+import { createFetchHandler, type UniversalHandler } from "@connectrpc/connect/protocol";
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import { InvoiceService } from "../gen/invoice/v1/invoice_pb";
+import { UserService } from "../gen/user/v1/user_pb";
+import { enabledCoins } from "./config";
+import { readAllChainStates } from "./db/chain-state";
+import { database } from "./db/client";
+import { coinInfo } from "./domain/coins";
+import type { Env } from "./env";
+import { requireBearerToken } from "./rpc/auth";
+import { kInvocation } from "./rpc/context";
+import { invoiceService } from "./rpc/invoice-service";
+import { userService } from "./rpc/user-service";
+
+export const VERSION = "0.1.0";
+
+const router = createConnectRouter({ grpc: false, interceptors: [requireBearerToken] })
+  .service(UserService, userService)
+  .service(InvoiceService, invoiceService);
+const handlers = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
+
+export const app = new Hono<{ Bindings: Env }>();
+
+app.use(requestId());
+
+app.get("/healthz", async (c) => {
+  const db = database(c.env.DB);
+  let ready = true;
+  let states: Awaited<ReturnType<typeof readAllChainStates>> = [];
+  try {
+    states = await readAllChainStates(db);
+  } catch {
+    ready = false;
+  }
+  const coins = Object.fromEntries(
+    enabledCoins(c.env).map((coin) => {
+      const s = states.find((x) => x.coin === coin);
+      const lag = s?.tipHeight != null && s.cursorHeight != null ? s.tipHeight - s.cursorHeight : null;
+      return [
+        coinInfo(coin).ticker,
+        {
+          tip: s?.tipHeight ?? null,
+          cursor: s?.cursorHeight ?? null,
+          lag,
+          scannedThrough: s?.scannedThrough ? new Date(s.scannedThrough).toISOString() : null,
+          lastError: s?.lastError ?? null,
+        },
+      ];
+    }),
+  );
+  const auth = Boolean(c.env.API_TOKEN);
+  return c.json({ status: ready && auth ? "ok" : "degraded", version: VERSION, ready, auth, coins }, ready ? 200 : 503);
+});
+
+app.post("*", (c) => {
+  const handler = handlers.get(new URL(c.req.url).pathname);
+  if (!handler) return c.notFound();
+  const values = createContextValues().set(kInvocation, {
+    env: c.env,
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
+  });
+  return createFetchHandler((req) => handler({ ...req, contextValues: values }), { httpVersion: "1.1" })(c.req.raw);
+});
+

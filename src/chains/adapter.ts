@@ -1,0 +1,76 @@
+// The one interface every chain plugs in behind: derive an invoice's address from watch-only keys,
+// find payments in a chain's transactions, and read the chain (ChainSource) for the watcher.
+
+import type { Atomic } from "../domain/amount";
+import type { Coin } from "../domain/coins";
+
+/** A user's key set for one coin, with its secret part unsealed. */
+export interface OpenKeySet {
+  readonly id: number;
+  readonly publicKeys: Readonly<Record<string, string>>;
+  readonly secret: string | null;
+}
+
+export interface DerivedAddress {
+  address: string;
+  /** What scanning matches outputs against (XMR: hex subaddress spend key). */
+  matchKey: string;
+}
+
+export interface FoundPayment<T> {
+  outputIndex: number;
+  /** Unique identity of the output on its chain (XMR: one-time output key). */
+  outputKey: string;
+  amount: Atomic;
+  owner: T;
+}
+
+/** A chain transaction as the watcher hands it to user accounts: compact, structured-clonable. */
+export interface ChainTx {
+  readonly hash: string;
+}
+
+export interface ChainAdapter<Tx extends ChainTx = ChainTx> {
+  readonly coin: Coin;
+  deriveAddress(keys: OpenKeySet, index: number): DerivedAddress;
+  /** Outputs of `tx` paying any of `watched` (matchKey -> owner). */
+  findPayments<T>(tx: Tx, keys: OpenKeySet, watched: ReadonlyMap<string, T>): FoundPayment<T>[];
+}
+
+export interface ChainBlock<Tx extends ChainTx = ChainTx> {
+  height: number;
+  hash: string;
+  prevHash: string;
+  /** Seconds since the epoch, as the block says. */
+  timestamp: number;
+  txs: Tx[];
+}
+
+export type TxStatus = "pool" | "block" | "missing";
+
+/** Read access to a node, as much as the watcher needs; implementations retry and fail over. */
+export interface ChainSource<Tx extends ChainTx = ChainTx> {
+  tipHeight(): Promise<number>;
+  block(height: number): Promise<ChainBlock<Tx>>;
+  blockHash(height: number): Promise<string>;
+  poolHashes(): Promise<string[]>;
+  /** Pool txs by hash; txs flagged as double spends are left out and listed in `doubtful`. */
+  poolTxs(hashes: string[]): Promise<{ txs: Tx[]; doubtful: string[] }>;
+  txStatus(hashes: string[]): Promise<Map<string, TxStatus>>;
+}
+
+/** What one watcher tick hands to a user account. */
+export interface ChainBatch<Tx extends ChainTx = ChainTx> {
+  coin: Coin;
+  tipHeight: number;
+  /** Payments recorded above this height are back to unconfirmed: their blocks were orphaned. */
+  orphanedAbove: number | null;
+  blocks: ChainBlock<Tx>[];
+  mempool: Tx[];
+  /** Txs that left the pool without being mined (dropped, replaced, double spent). */
+  gone: string[];
+  /** Everything the node had before this time was delivered before or in this batch. */
+  scannedThrough: number;
+  /** When the watcher last looked before this batch: new pool txs arrived after it. */
+  observedAfter: number;
+}

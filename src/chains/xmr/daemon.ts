@@ -1,0 +1,411 @@
+// monerod HTTP RPC client for the XMR chain watcher: blocks, transactions and pool hashes over the JSON
+// endpoints, with retries, failover across nodes, digest auth and shape checks so node garbage never passes as data.
+import { createDigestSession, type DigestSession } from "./digest-auth";
+
+export interface DaemonOptions {
+  /** Node base URLs, tried round robin; `http://user:pass@host:port` carries per-node credentials. */
+  urls: string[];
+  user?: string;
+  pass?: string;
+  /** Per HTTP request, including reading the body. */
+  timeoutMs?: number;
+  /** Extra rounds over all URLs after the first one fails. */
+  retries?: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A call failed for good: the node answered with an error, or every URL failed on every retry. */
+export class DaemonError extends Error {
+  /** JSON-RPC error code when the node reported one (e.g. -2 height too big, -5 block not found). */
+  readonly code: number | undefined;
+  constructor(message: string, options?: { code?: number; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "DaemonError";
+    this.code = options?.code;
+  }
+}
+
+export interface BlockHeader {
+  height: number;
+  hash: string;
+  prevHash: string;
+  timestamp: number;
+}
+
+export interface DaemonBlock extends BlockHeader {
+  minerTxHash: string;
+  txHashes: string[];
+  /** `miner_tx` from the block's `json` string. */
+  minerTxJson: unknown;
+}
+
+export interface DaemonTx {
+  hash: string;
+  /** Parsed `as_json` (pruned: `rctsig_prunable` dropped, `ecdhInfo`/`outPk` kept). */
+  json: unknown;
+  inPool: boolean;
+  blockHeight: number | null;
+  doubleSpendSeen: boolean;
+}
+
+/** Restricted (public) nodes refuse more than this many hashes per /get_transactions. */
+export const MAX_TXS_PER_REQUEST = 100;
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_RETRIES = 3;
+const BACKOFF_BASE_MS = 250;
+const BACKOFF_CAP_MS = 5_000;
+// A fresh keep-alive connection gets a new server-side digest session, so a handshake may need a redo.
+const MAX_AUTH_ROUNDS = 3;
+// monerod's CORE_RPC_ERROR_CODE_CORE_BUSY and CORE_RPC_STATUS_BUSY: the node is syncing, ask again later.
+const RPC_CODE_BUSY = -9;
+const STATUS_BUSY = "BUSY";
+
+/** The node misbehaved in a way another attempt or another node may not: retried, then reported. */
+class TransientError extends Error {}
+
+export function parseDaemonUrls(value: string | undefined): string[] {
+  if (!value) return [];
+  return value
+    .split(",")
+    .map((url) => url.trim())
+    .filter((url) => url.length > 0);
+}
+
+interface Endpoint {
+  /** Base URL without credentials or trailing slash; safe to put in messages. */
+  base: string;
+  digest: DigestSession | null;
+  /** Tail of the request queue; only used with digest auth (see postOnce). */
+  queue: Promise<unknown>;
+}
+
+export function createMoneroDaemon(opts: DaemonOptions) {
+  const endpoints = opts.urls.map((url) => toEndpoint(url, opts.user, opts.pass));
+  if (endpoints.length === 0) throw new TypeError("monerod: at least one daemon URL is required");
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const retries = opts.retries ?? DEFAULT_RETRIES;
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError("monerod: timeoutMs must be a positive integer");
+  if (!Number.isSafeInteger(retries) || retries < 0) throw new TypeError("monerod: retries must be a non-negative integer");
+  // Workers throw "Illegal invocation" when the global fetch is called detached from globalThis.
+  const doFetch: typeof fetch = opts.fetch ?? ((input, init) => fetch(input, init));
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let preferred = 0;
+
+  // monerod's digest state (nonce, expected nonce count) lives per TCP connection, and a client cannot
+  // pick the connection; one request at a time per authenticated node keeps fetch on one warm connection.
+  function postOnce(endpoint: Endpoint, path: string, body: string): Promise<unknown> {
+    if (!endpoint.digest) return postUnqueued(endpoint, path, body);
+    const run = endpoint.queue.then(() => postUnqueued(endpoint, path, body));
+    // The pause lets fetch hand the finished connection back to its pool before the next request picks one.
+    endpoint.queue = run.catch(() => undefined).then(nextMacrotask);
+    return run;
+  }
+
+  async function postUnqueued(endpoint: Endpoint, path: string, body: string): Promise<unknown> {
+    const url = endpoint.base + path;
+    const uri = new URL(url).pathname;
+    for (let round = 0; ; round++) {
+      const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+      const authorization = endpoint.digest?.authorize("POST", uri);
+      if (authorization) headers.authorization = authorization;
+      let response: Response;
+      try {
+        response = await doFetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        throw new TransientError(`${url}: ${describeFetchError(error, timeoutMs)}`, { cause: error });
+      }
+      if (response.status === 401) {
+        await discardBody(response);
+        if (!endpoint.digest) throw new TransientError(`${url}: HTTP 401, the node wants credentials and none are configured`);
+        const challenge = endpoint.digest.challenge(response.headers.get("www-authenticate"));
+        if (!challenge) throw new TransientError(`${url}: HTTP 401 without a usable Digest challenge`);
+        if (authorization && !challenge.stale) throw new TransientError(`${url}: HTTP 401, credentials rejected`);
+        if (round + 1 >= MAX_AUTH_ROUNDS) throw new TransientError(`${url}: HTTP 401, digest handshake did not settle`);
+        // Let fetch return the connection to its pool first; an immediate resend opens a new connection,
+        // whose fresh server-side session rejects the nonce just received.
+        await nextMacrotask();
+        continue;
+      }
+      if (!response.ok) {
+        await discardBody(response);
+        const message = `${url}: HTTP ${response.status}`;
+        const transient = response.status >= 500 || response.status === 408 || response.status === 429;
+        throw transient ? new TransientError(message) : new DaemonError(message);
+      }
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (error) {
+        throw new TransientError(`${url}: ${describeFetchError(error, timeoutMs)} while reading the body`, { cause: error });
+      }
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new TransientError(`${url}: malformed JSON (${JSON.stringify(text.slice(0, 80))})`);
+      }
+    }
+  }
+
+  /** One logical call: tries every URL in turn, `retries` extra rounds with backoff between rounds. */
+  async function call<T>(path: string, payload: unknown, read: (json: unknown, where: string) => T): Promise<T> {
+    const body = JSON.stringify(payload);
+    const n = endpoints.length;
+    const attempts = (retries + 1) * n;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0 && attempt % n === 0) await sleep(backoffMs(attempt / n - 1));
+      const index = (preferred + attempt) % n;
+      const endpoint = endpoints[index]!;
+      try {
+        const value = read(await postOnce(endpoint, path, body), endpoint.base + path);
+        preferred = index;
+        return value;
+      } catch (error) {
+        if (!(error instanceof TransientError)) throw error;
+        lastError = error;
+      }
+    }
+    const last = lastError instanceof Error ? lastError.message : String(lastError);
+    throw new DaemonError(`monerod ${path}: failed ${attempts} attempt(s) on ${n} node(s); last: ${last}`, {
+      cause: lastError,
+    });
+  }
+
+  function jsonRpc<T>(method: string, params: unknown, read: (result: Record<string, unknown>, where: string) => T): Promise<T> {
+    return call("/json_rpc", { jsonrpc: "2.0", id: "0", method, params }, (json, where0) => {
+      const where = `${where0} ${method}`;
+      const envelope = asObject(json, where);
+      if (envelope.error !== undefined) {
+        const error = asObject(envelope.error, `${where} error`);
+        const code = typeof error.code === "number" ? error.code : undefined;
+        const message = `${where}: ${typeof error.message === "string" ? error.message : "error"} (code ${code ?? "?"})`;
+        if (code === RPC_CODE_BUSY) throw new TransientError(message);
+        throw new DaemonError(message, code === undefined ? undefined : { code });
+      }
+      const result = asObject(envelope.result, `${where} result`);
+      // Most JSON-RPC methods also carry a status; when present it has the same meaning as on the other paths.
+      if (result.status !== undefined) checkStatus(result.status, where);
+      return read(result, where);
+    });
+  }
+
+  function otherPath<T>(path: string, payload: unknown, read: (json: Record<string, unknown>, where: string) => T): Promise<T> {
+    return call(path, payload, (json, where) => {
+      const body = asObject(json, where);
+      checkStatus(body.status, where);
+      return read(body, where);
+    });
+  }
+
+  return {
+    async getInfo(): Promise<{ height: number; topBlockHash: string; restricted: boolean; nettype: string }> {
+      return jsonRpc("get_info", {}, (r, where) => {
+        const height = asHeight(r.height, `${where} height`);
+        if (height < 1) throw new TransientError(`${where}: block count ${height} < 1`);
+        return {
+          height,
+          topBlockHash: asHash(r.top_block_hash, `${where} top_block_hash`),
+          restricted: r.restricted === undefined ? false : asBoolean(r.restricted, `${where} restricted`),
+          nettype: asString(r.nettype, `${where} nettype`),
+        };
+      });
+    },
+
+    async getBlockHeaderByHeight(height: number): Promise<BlockHeader> {
+      assertHeight(height);
+      return jsonRpc("get_block_header_by_height", { height }, (r, where) =>
+        readHeader(r.block_header, height, `${where} block_header`),
+      );
+    },
+
+    async getBlock(height: number): Promise<DaemonBlock> {
+      assertHeight(height);
+      return jsonRpc("get_block", { height }, (r, where) => {
+        const header = readHeader(r.block_header, height, `${where} block_header`);
+        const minerTxHash = asHash(r.miner_tx_hash, `${where} miner_tx_hash`);
+        const txHashes = asHashList(r.tx_hashes, `${where} tx_hashes`);
+        const block = asObject(parseJsonString(r.json, `${where} json`), `${where} json`);
+        const jsonTxHashes = asHashList(block.tx_hashes, `${where} json.tx_hashes`);
+        if (jsonTxHashes.join() !== txHashes.join()) throw new TransientError(`${where}: tx_hashes disagree with json`);
+        if (block.prev_id !== header.prevHash) throw new TransientError(`${where}: json.prev_id disagrees with prev_hash`);
+        const minerTxJson = asObject(block.miner_tx, `${where} json.miner_tx`);
+        return { ...header, minerTxHash, txHashes, minerTxJson };
+      });
+    },
+
+    async getTransactions(hashes: string[]): Promise<{ txs: DaemonTx[]; missed: string[] }> {
+      for (const hash of hashes) {
+        if (!isHash(hash)) throw new TypeError(`monerod getTransactions: not a 64-char lowercase hex hash: ${hash}`);
+      }
+      const unique = [...new Set(hashes)];
+      const txs: DaemonTx[] = [];
+      const missed: string[] = [];
+      // Sequential on purpose: a public node rate-limits, and the watcher bounds its work per tick anyway.
+      for (let i = 0; i < unique.length; i += MAX_TXS_PER_REQUEST) {
+        const chunk = unique.slice(i, i + MAX_TXS_PER_REQUEST);
+        const part = await otherPath(
+          "/get_transactions",
+          { txs_hashes: chunk, decode_as_json: true, prune: true },
+          (r, where) => readTransactions(r, chunk, where),
+        );
+        txs.push(...part.txs);
+        missed.push(...part.missed);
+      }
+      return { txs, missed };
+    },
+
+    async getPoolHashes(): Promise<string[]> {
+      return otherPath("/get_transaction_pool_hashes", {}, (r, where) => asHashList(r.tx_hashes, `${where} tx_hashes`));
+    },
+  };
+}
+
+export type MoneroDaemon = ReturnType<typeof createMoneroDaemon>;
+
+function toEndpoint(raw: string, user: string | undefined, pass: string | undefined): Endpoint {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new TypeError(`monerod: not a URL: ${raw}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError(`monerod: not an http(s) URL: ${raw}`);
+  // fetch() refuses URLs with userinfo, so credentials move from the URL into the digest session.
+  const urlUser = decodeURIComponent(url.username);
+  const urlPass = decodeURIComponent(url.password);
+  url.username = "";
+  url.password = "";
+  const credentials = urlUser ? { user: urlUser, pass: urlPass } : user !== undefined ? { user, pass: pass ?? "" } : null;
+  return {
+    base: url.href.replace(/\/+$/, ""),
+    digest: credentials ? createDigestSession(credentials) : null,
+    queue: Promise.resolve(),
+  };
+}
+
+function readHeader(value: unknown, height: number, where: string): BlockHeader {
+  const h = asObject(value, where);
+  const got = asHeight(h.height, `${where}.height`);
+  if (got !== height) throw new TransientError(`${where}: asked for height ${height}, got ${got}`);
+  return {
+    height,
+    hash: asHash(h.hash, `${where}.hash`),
+    prevHash: asHash(h.prev_hash, `${where}.prev_hash`),
+    timestamp: asHeight(h.timestamp, `${where}.timestamp`),
+  };
+}
+
+function readTransactions(r: Record<string, unknown>, requested: string[], where: string): { txs: DaemonTx[]; missed: string[] } {
+  const entries = r.txs === undefined ? [] : asArray(r.txs, `${where} txs`);
+  const missed = asHashList(r.missed_tx, `${where} missed_tx`);
+  const txs = entries.map((entry, i): DaemonTx => {
+    const at = `${where} txs[${i}]`;
+    const t = asObject(entry, at);
+    const inPool = asBoolean(t.in_pool, `${at}.in_pool`);
+    return {
+      hash: asHash(t.tx_hash, `${at}.tx_hash`),
+      json: asObject(parseJsonString(t.as_json, `${at}.as_json`), `${at}.as_json`),
+      inPool,
+      blockHeight: inPool ? null : asHeight(t.block_height, `${at}.block_height`),
+      doubleSpendSeen: t.double_spend_seen === undefined ? false : asBoolean(t.double_spend_seen, `${at}.double_spend_seen`),
+    };
+  });
+  // Every requested hash must come back exactly once, as a tx or as missed, or the answer is not for this request.
+  const answered = [...txs.map((t) => t.hash), ...missed];
+  const wanted = new Set(requested);
+  if (answered.length !== wanted.size || answered.some((h) => !wanted.delete(h))) {
+    throw new TransientError(`${where}: answer does not match the ${requested.length} requested hash(es)`);
+  }
+  return { txs, missed };
+}
+
+function checkStatus(status: unknown, where: string): void {
+  if (status === "OK") return;
+  if (status === STATUS_BUSY) throw new TransientError(`${where}: node busy`);
+  if (typeof status !== "string") throw new TransientError(`${where}: no status`);
+  throw new DaemonError(`${where}: ${status}`);
+}
+
+function backoffMs(round: number): number {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** round);
+  // Half fixed, half jitter: keeps retries from several watchers from arriving in lockstep.
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+function describeFetchError(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+    return `timed out after ${timeoutMs} ms`;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : "";
+  return `network error: ${message}${cause}`;
+}
+
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+async function discardBody(response: Response): Promise<void> {
+  // Reading the body (rather than dropping it) hands the keep-alive connection back for the retry.
+  try {
+    await response.arrayBuffer();
+  } catch {
+    // The status is what matters here.
+  }
+}
+
+function assertHeight(height: number): void {
+  if (!Number.isSafeInteger(height) || height < 0) throw new TypeError(`monerod: bad block height ${height}`);
+}
+
+const HASH_RE = /^[0-9a-f]{64}$/;
+const isHash = (value: unknown): value is string => typeof value === "string" && HASH_RE.test(value);
+
+function asObject(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TransientError(`${where}: not an object`);
+  return value as Record<string, unknown>;
+}
+
+function asArray(value: unknown, where: string): unknown[] {
+  if (!Array.isArray(value)) throw new TransientError(`${where}: not an array`);
+  return value;
+}
+
+function asHash(value: unknown, where: string): string {
+  if (!isHash(value)) throw new TransientError(`${where}: not a 64-char lowercase hex hash`);
+  return value;
+}
+
+// monerod omits empty arrays, so absence means [].
+function asHashList(value: unknown, where: string): string[] {
+  if (value === undefined) return [];
+  return asArray(value, where).map((h, i) => asHash(h, `${where}[${i}]`));
+}
+
+function asHeight(value: unknown, where: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new TransientError(`${where}: not a non-negative integer`);
+  }
+  return value;
+}
+
+function asBoolean(value: unknown, where: string): boolean {
+  if (typeof value !== "boolean") throw new TransientError(`${where}: not a boolean`);
+  return value;
+}
+
+function asString(value: unknown, where: string): string {
+  if (typeof value !== "string") throw new TransientError(`${where}: not a string`);
+  return value;
+}
+
+function parseJsonString(value: unknown, where: string): unknown {
+  if (typeof value !== "string") throw new TransientError(`${where}: not a JSON string`);
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    throw new TransientError(`${where}: malformed JSON`);
+  }
+}

@@ -1,0 +1,49 @@
+// Settings read from the environment, parsed once per use with safe defaults.
+// A coin is enabled exactly when its node is configured.
+
+import { Coin } from "./domain/coins";
+import type { XmrNetwork } from "./chains/xmr/address";
+import type { Env } from "./env";
+
+export interface XmrConfig {
+  network: XmrNetwork;
+  daemonUrls: string[];
+  user?: string;
+  pass?: string;
+  pollMs: number;
+}
+
+export function xmrConfig(env: Env): XmrConfig {
+  const network = env.XMR_NETWORK?.trim().toLowerCase() || "mainnet";
+  return {
+    network: network === "stagenet" || network === "testnet" ? network : "mainnet",
+    daemonUrls: splitList(env.XMR_DAEMON_URL),
+    user: env.XMR_DAEMON_USER || undefined,
+    pass: env.XMR_DAEMON_PASS || undefined,
+    pollMs: seconds(env.XMR_POLL_SECONDS, 5) * 1000,
+  };
+}
+
+export function monitoringMs(env: Env): number {
+  return seconds(env.MONITORING_SECONDS, 24 * 60 * 60) * 1000;
+}
+
+export function isCoinEnabled(env: Env, coin: Coin): boolean {
+  return coin === Coin.XMR && xmrConfig(env).daemonUrls.length > 0;
+}
+
+export function enabledCoins(env: Env): Coin[] {
+  return [Coin.XMR].filter((c) => isCoinEnabled(env, c));
+}
+
+export function splitList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function seconds(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}

@@ -1,0 +1,40 @@
+// One drizzle handle over D1 and the rule for its failures: a failed query or batch is logged
+// with its cause and reaches the client as the original API's SQL error messages.
+
+import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
+import { ApiError, Failures } from "../domain/errors";
+import * as schema from "./schema";
+
+export type Db = DrizzleD1Database<typeof schema>;
+
+export function database(d1: D1Database): Db {
+  return drizzle(d1, { schema });
+}
+
+/** Runs a read or single write; any failure becomes "An error occurred while executing a SQL query." */
+export async function query<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (cause) {
+    if (cause instanceof ApiError) throw cause;
+    console.error(`sql query failed: ${what}`, cause);
+    throw new ApiError(Failures.sqlQuery, { cause });
+  }
+}
+
+/** Runs an atomic write batch; a failure becomes "An error occurred while initiating an SQL transaction." */
+export async function transaction<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (cause) {
+    if (cause instanceof ApiError) throw cause;
+    console.error(`sql batch failed: ${what}`, cause);
+    throw new ApiError(Failures.sqlTransaction, { cause });
+  }
+}
+
+/** SQLite constraint violations, so callers can turn a lost race into the right client error. */
+export function isUniqueViolation(error: unknown): boolean {
+  const text = String((error as { cause?: unknown })?.cause ?? error) + String(error);
+  return /UNIQUE constraint failed/i.test(text);
+}

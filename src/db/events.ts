@@ -1,0 +1,41 @@
+// The durable event log behind InvoiceStatusStream: append in a state change's batch, read to resume.
+
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { InvoiceEvent, InvoiceSnapshot } from "../domain/events";
+import { query, type Db } from "./client";
+import { events } from "./schema";
+
+export function appendEventStatement(db: Db, snapshot: InvoiceSnapshot, now: number) {
+  return db
+    .insert(events)
+    .values({
+      userId: snapshot.userId,
+      invoiceId: snapshot.id,
+      status: snapshot.status,
+      snapshot: JSON.stringify(snapshot),
+      createdAt: now,
+    })
+    .returning({ id: events.id });
+}
+
+/** Events after `afterId` (exclusive), oldest first, optionally only one user's, bounded by `beforeId`. */
+export async function eventsAfter(
+  db: Db,
+  afterId: number,
+  opts: { userId?: string; beforeId?: number; limit: number },
+): Promise<InvoiceEvent[]> {
+  const conds = [gt(events.id, afterId)];
+  if (opts.userId) conds.push(eq(events.userId, opts.userId));
+  const rows = await query("read events", () =>
+    db
+      .select({ id: events.id, snapshot: events.snapshot })
+      .from(events)
+      .where(and(...conds))
+      .orderBy(asc(events.id))
+      .limit(opts.limit)
+      .all(),
+  );
+  return rows
+    .filter((r) => opts.beforeId === undefined || r.id < opts.beforeId)
+    .map((r) => ({ id: r.id, invoice: JSON.parse(r.snapshot) as InvoiceSnapshot }));
+}

@@ -1,0 +1,167 @@
+// Invoices and their payments: row <-> domain mapping, the reads the service needs, and the
+// write statements a state change is made of (the caller batches them atomically).
+
+import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
+import { atomic } from "../domain/amount";
+import type { Coin } from "../domain/coins";
+import type { InvoiceId, UserId } from "../domain/ids";
+import type { Invoice, InvoiceStatus, Payment } from "../domain/invoice";
+import { query, type Db } from "./client";
+import { invoices, payments } from "./schema";
+
+type InvoiceRow = typeof invoices.$inferSelect;
+type PaymentRow = typeof payments.$inferSelect;
+
+export function invoiceFromRow(r: InvoiceRow): Invoice {
+  return {
+    id: r.id as InvoiceId,
+    userId: r.userId as UserId,
+    coin: r.coin as Coin,
+    address: r.address,
+    keySetId: r.keySetId,
+    addressIndex: r.addressIndex,
+    matchKey: r.matchKey,
+    required: atomic(BigInt(r.required)),
+    actual: atomic(BigInt(r.actual)),
+    confirmationsRequired: r.confirmationsRequired,
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt,
+    status: r.status as InvoiceStatus,
+    txId: r.txId,
+    confirmedAt: r.confirmedAt,
+    monitorUntil: r.monitorUntil,
+    closedAt: r.closedAt,
+  };
+}
+
+export function paymentFromRow(r: PaymentRow): Payment {
+  return {
+    invoiceId: r.invoiceId as InvoiceId,
+    txHash: r.txHash,
+    outputIndex: r.outputIndex,
+    outputKey: r.outputKey,
+    amount: atomic(BigInt(r.amount)),
+    seenAt: r.seenAt,
+    height: r.height,
+    gone: r.gone,
+    inTime: r.inTime,
+  };
+}
+
+export async function invoicesByIds(db: Db, ids: string[]): Promise<Invoice[]> {
+  if (ids.length === 0) return [];
+  const rows = await query("get invoices", () => db.select().from(invoices).where(inArray(invoices.id, ids)).all());
+  return rows.map(invoiceFromRow);
+}
+
+/**
+ * Invoices a user's account must keep an eye on: open ones, and closed ones for a window after
+ * (so late payments are still recorded against them).
+ */
+export async function watchedInvoicesOfUser(db: Db, userId: UserId, closedAfter: number): Promise<Invoice[]> {
+  const rows = await query("list watched invoices", () =>
+    db
+      .select()
+      .from(invoices)
+      .where(and(eq(invoices.userId, userId), or(isNull(invoices.closedAt), gt(invoices.closedAt, closedAfter))))
+      .all(),
+  );
+  return rows.map(invoiceFromRow);
+}
+
+/** Users with watched invoices of a coin: one query per watcher tick, whatever the number of invoices. */
+export async function watchedUsers(db: Db, coin: Coin, closedAfter: number): Promise<UserId[]> {
+  const rows = await query("list watched users", () =>
+    db
+      .selectDistinct({ userId: invoices.userId })
+      .from(invoices)
+      .where(and(eq(invoices.coin, coin), or(isNull(invoices.closedAt), gt(invoices.closedAt, closedAfter))))
+      .all(),
+  );
+  return rows.map((r) => r.userId as UserId);
+}
+
+export async function paymentsOfInvoices(db: Db, invoiceIds: string[]): Promise<Payment[]> {
+  const out: Payment[] = [];
+  // D1 binds at most 100 parameters per statement.
+  for (let i = 0; i < invoiceIds.length; i += 90) {
+    const chunk = invoiceIds.slice(i, i + 90);
+    const rows = await query("list payments", () => db.select().from(payments).where(inArray(payments.invoiceId, chunk)).all());
+    out.push(...rows.map(paymentFromRow));
+  }
+  return out;
+}
+
+/** Whether an output key was already credited anywhere (burning-bug guard across transactions). */
+export async function outputKeyOwner(db: Db, coin: Coin, outputKey: string): Promise<{ txHash: string; outputIndex: number } | undefined> {
+  return query("find output key", () =>
+    db
+      .select({ txHash: payments.txHash, outputIndex: payments.outputIndex })
+      .from(payments)
+      .where(and(eq(payments.coin, coin), eq(payments.outputKey, outputKey)))
+      .get(),
+  );
+}
+
+export function insertInvoiceStatement(db: Db, inv: Invoice, now: number) {
+  return db.insert(invoices).values({
+    id: inv.id,
+    userId: inv.userId,
+    coin: inv.coin,
+    keySetId: inv.keySetId,
+    addressIndex: inv.addressIndex,
+    address: inv.address,
+    matchKey: inv.matchKey,
+    required: inv.required.toString(),
+    actual: inv.actual.toString(),
+    confirmationsRequired: inv.confirmationsRequired,
+    status: inv.status,
+    createdAt: inv.createdAt,
+    expiresAt: inv.expiresAt,
+    confirmedAt: inv.confirmedAt,
+    txId: inv.txId,
+    monitorUntil: inv.monitorUntil,
+    closedAt: inv.closedAt,
+    updatedAt: now,
+  });
+}
+
+export function updateInvoiceStatement(db: Db, inv: Invoice, now: number) {
+  return db
+    .update(invoices)
+    .set({
+      actual: inv.actual.toString(),
+      status: inv.status,
+      confirmedAt: inv.confirmedAt,
+      txId: inv.txId,
+      monitorUntil: inv.monitorUntil,
+      closedAt: inv.closedAt,
+      updatedAt: now,
+    })
+    .where(eq(invoices.id, inv.id));
+}
+
+export function upsertPaymentStatement(db: Db, coin: Coin, p: Payment, now: number) {
+  return db
+    .insert(payments)
+    .values({
+      invoiceId: p.invoiceId,
+      coin,
+      txHash: p.txHash,
+      outputIndex: p.outputIndex,
+      outputKey: p.outputKey,
+      amount: p.amount.toString(),
+      seenAt: p.seenAt,
+      height: p.height,
+      gone: p.gone,
+      inTime: p.inTime,
+      updatedAt: now,
+    })
+    .onConflictDoUpdate({
+      target: [payments.coin, payments.txHash, payments.outputIndex],
+      set: { height: p.height, gone: p.gone, updatedAt: now },
+    });
+}
+
+export const countInvoices = (db: Db) =>
+  query("count invoices", async () => (await db.select({ n: sql<number>`count(*)` }).from(invoices).get())?.n ?? 0);

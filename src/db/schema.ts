@@ -1,0 +1,124 @@
+// D1 schema (drizzle). Amounts are exact decimal TEXT of atomic units (wei does not fit int64);
+// times are integer milliseconds since the epoch.
+
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * Watch-only keys per user and coin. A new key set gets a new row; an old one that comes back is
+ * reactivated with its counter, so an address is never handed out twice.
+ */
+export const keySets = sqliteTable(
+  "key_sets",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    coin: integer("coin").notNull(),
+    /** Public identity of the keys (XMR: public spend key hex); unique per coin across users. */
+    fingerprint: text("fingerprint").notNull(),
+    /** Public key material as JSON. */
+    publicKeys: text("public_keys").notNull(),
+    /** Secret watch-only material (XMR: private view key), AES-GCM sealed; null for chains without one. */
+    sealedSecret: text("sealed_secret"),
+    nextIndex: integer("next_index").notNull(),
+    active: integer("active", { mode: "boolean" }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("key_sets_coin_fingerprint").on(t.coin, t.fingerprint),
+    index("key_sets_user_coin").on(t.userId, t.coin, t.active),
+  ],
+);
+
+export const invoices = sqliteTable(
+  "invoices",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    coin: integer("coin").notNull(),
+    keySetId: integer("key_set_id")
+      .notNull()
+      .references(() => keySets.id),
+    addressIndex: integer("address_index").notNull(),
+    address: text("address").notNull(),
+    matchKey: text("match_key").notNull(),
+    required: text("required").notNull(),
+    actual: text("actual").notNull(),
+    confirmationsRequired: integer("confirmations_required").notNull(),
+    status: integer("status").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    confirmedAt: integer("confirmed_at"),
+    txId: text("tx_id"),
+    monitorUntil: integer("monitor_until"),
+    closedAt: integer("closed_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("invoices_key_set_index").on(t.keySetId, t.addressIndex),
+    index("invoices_coin_closed").on(t.coin, t.closedAt),
+    index("invoices_user_closed").on(t.userId, t.closedAt),
+  ],
+);
+
+/** Outputs paying an invoice, late ones included (in_time = 0). */
+export const payments = sqliteTable(
+  "payments",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    invoiceId: text("invoice_id")
+      .notNull()
+      .references(() => invoices.id),
+    coin: integer("coin").notNull(),
+    txHash: text("tx_hash").notNull(),
+    outputIndex: integer("output_index").notNull(),
+    /** XMR: the one-time output key; a key credited once is never credited again (burning bug). */
+    outputKey: text("output_key").notNull(),
+    amount: text("amount").notNull(),
+    seenAt: integer("seen_at").notNull(),
+    height: integer("height"),
+    gone: integer("gone", { mode: "boolean" }).notNull(),
+    inTime: integer("in_time", { mode: "boolean" }).notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("payments_coin_output").on(t.coin, t.txHash, t.outputIndex),
+    uniqueIndex("payments_coin_output_key").on(t.coin, t.outputKey),
+    index("payments_invoice").on(t.invoiceId),
+  ],
+);
+
+/** Durable event log: one row per invoice state change, in commit order; streams resume from it. */
+export const events = sqliteTable(
+  "events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: text("user_id").notNull(),
+    invoiceId: text("invoice_id").notNull(),
+    status: integer("status").notNull(),
+    /** The invoice as it was at this event (JSON, amounts as strings). */
+    snapshot: text("snapshot").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("events_user").on(t.userId, t.id)],
+);
+
+/** What each coin's watcher has seen; read by /healthz and by expiry (never expire past what was scanned). */
+export const chainState = sqliteTable("chain_state", {
+  coin: integer("coin").primaryKey(),
+  tipHeight: integer("tip_height"),
+  cursorHeight: integer("cursor_height"),
+  scannedThrough: integer("scanned_through").notNull().default(sql`0`),
+  lastError: text("last_error"),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -1,0 +1,77 @@
+// Every error a client can see, in one place, with its Connect code name and exact message.
+// The domain and Durable Objects return these; src/rpc/errors.ts turns them into ConnectErrors.
+
+import { coinInfo, type Coin } from "./coins";
+import type { AmountProblem } from "./amount";
+
+/** Connect code names (the subset this API uses); mapped to @connectrpc/connect's Code in src/rpc. */
+export type ErrorCode =
+  | "InvalidArgument"
+  | "AlreadyExists"
+  | "FailedPrecondition"
+  | "Unauthenticated"
+  | "Internal"
+  | "Canceled"
+  | "ResourceExhausted"
+  | "Unavailable";
+
+export interface ApiFailure {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+const fail = (code: ErrorCode, message: string): ApiFailure => ({ code, message });
+
+export const Failures = {
+  registerInvalidUserId: fail("InvalidArgument", "invalid userId (uuid)"),
+  userAlreadyExists: fail("AlreadyExists", "user already exists"),
+  invalidUserId: fail("InvalidArgument", "invalid userId"),
+  unknownUser: fail("InvalidArgument", "Invalid userId"),
+  invalidXmrViewKey: fail("InvalidArgument", "invalid XMR private view key"),
+  invalidXmrSpendKey: fail("InvalidArgument", "invalid XMR public spend key"),
+  keysUsedByAnotherUser: fail("AlreadyExists", "crypto keys are already used by another user"),
+  unsupportedCoin: fail("InvalidArgument", "unsupported coin"),
+  coinNotEnabled: (coin: Coin) => fail("FailedPrecondition", `${coinInfo(coin).ticker} is not enabled on this server`),
+  noKeys: (coin: Coin) => fail("FailedPrecondition", `no ${coinInfo(coin).ticker} keys configured for this user`),
+  amount: (problem: AmountProblem, coin: Coin) => fail("InvalidArgument", amountMessage(problem, coin)),
+  invalidTimeout: (min: number, max: number) =>
+    fail("InvalidArgument", `invalid timeout: must be between ${min} and ${max} seconds`),
+  invalidConfirmations: (coin: Coin) =>
+    fail("InvalidArgument", `invalid confirmations: at most ${coinInfo(coin).maxConfirmations} for ${coinInfo(coin).ticker}`),
+  invoiceInternal: fail("Internal", "An error occurred while handling invoice."),
+  invalidPaymentId: fail("Internal", "invalid payment id"),
+  tooManyPaymentIds: (max: number) => fail("InvalidArgument", `too many paymentIds: at most ${max}`),
+  sqlQuery: fail("Internal", "An error occurred while executing a SQL query."),
+  sqlTransaction: fail("Internal", "An error occurred while initiating an SQL transaction."),
+  unauthenticated: fail("Unauthenticated", "missing or invalid bearer token"),
+  streamClosed: fail("Canceled", "stream has been closed"),
+  tooManySubscribers: fail("ResourceExhausted", "too many stream subscribers"),
+  internal: fail("Internal", "internal error"),
+} as const;
+
+function amountMessage(problem: AmountProblem, coin: Coin): string {
+  const { ticker, decimals } = coinInfo(coin);
+  switch (problem) {
+    case "negative":
+      return "Invoice amount can't be below 0";
+    case "zero":
+      return "Invoice amount must be greater than 0";
+    case "not-finite":
+      return "Invoice amount must be a finite number";
+    case "too-precise":
+      return `Invoice amount has more than ${decimals} fractional digits for ${ticker}`;
+    case "too-large":
+      return "Invoice amount is too large";
+  }
+}
+
+/** Thrown by inner layers to end a request with a client-visible failure. */
+export class ApiError extends Error {
+  constructor(readonly failure: ApiFailure, options?: { cause?: unknown }) {
+    super(failure.message, options);
+    this.name = "ApiError";
+  }
+}
+
+/** Result shape for Durable Object RPC methods: errors cross the RPC boundary as data, not exceptions. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; failure: ApiFailure };

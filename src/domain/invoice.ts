@@ -1,0 +1,156 @@
+// The invoice state machine: PENDING -> PENDING_MEMPOOL -> CONFIRMED, or EXPIRED.
+// Pure: it takes an invoice, its payments and what the chain says now, and returns the next state.
+
+import type { Atomic } from "./amount";
+import type { Coin } from "./coins";
+import type { InvoiceId, UserId } from "./ids";
+
+/** Numbers equal invoice.v1.InvoiceStatusType on the wire. */
+export enum InvoiceStatus {
+  Pending = 0,
+  PendingMempool = 1,
+  Expired = 2,
+  Confirmed = 3,
+}
+
+export interface Invoice {
+  readonly id: InvoiceId;
+  readonly userId: UserId;
+  readonly coin: Coin;
+  readonly address: string;
+  readonly keySetId: number;
+  /** Derivation index within the key set (XMR: subaddress minor, major 0). */
+  readonly addressIndex: number;
+  /** What the chain watcher matches outputs against (XMR: hex subaddress spend key D). */
+  readonly matchKey: string;
+  readonly required: Atomic;
+  readonly confirmationsRequired: number;
+  readonly createdAt: number; // ms since epoch
+  readonly expiresAt: number;
+  status: InvoiceStatus;
+  actual: Atomic;
+  txId: string | null;
+  confirmedAt: number | null;
+  /** Set when a counted payment vanished: the remainder may still be paid until then. */
+  monitorUntil: number | null;
+  /** When the invoice reached a terminal status; late payments are still recorded for a window after. */
+  closedAt: number | null;
+}
+
+/** One output paying an invoice's address. */
+export interface Payment {
+  readonly invoiceId: InvoiceId;
+  readonly txHash: string;
+  readonly outputIndex: number;
+  readonly outputKey: string;
+  readonly amount: Atomic;
+  /** First time the payment was observed (mempool sighting or block time, whichever is earlier). */
+  readonly seenAt: number;
+  /** Block height, or null while in the mempool. */
+  height: number | null;
+  /** Vanished: double spent, dropped from the pool, or reorged out and not re-seen. */
+  gone: boolean;
+  /** Counted toward the invoice: it arrived while the invoice could still be paid. Late otherwise. */
+  readonly inTime: boolean;
+}
+
+/** What the chain and the clock say at evaluation time. */
+export interface ChainView {
+  readonly now: number;
+  /** Height of the best block, or null if unknown. */
+  readonly tipHeight: number | null;
+  /**
+   * Everything the node showed up to this time has been handed to the invoice's owner.
+   * An invoice only expires once the watcher has looked past its deadline: a payment made in
+   * time but not yet seen because the node or the watcher lagged must never be expired.
+   */
+  readonly scannedThrough: number;
+  readonly monitoringMs: number;
+}
+
+export const isTerminal = (status: InvoiceStatus): boolean =>
+  status === InvoiceStatus.Expired || status === InvoiceStatus.Confirmed;
+
+/** The moment after which a PENDING invoice no longer accepts payments. */
+export function paymentDeadline(invoice: Invoice): number {
+  return Math.max(invoice.expiresAt, invoice.monitorUntil ?? 0);
+}
+
+/**
+ * Whether a payment first seen at `seenAt` counts toward the invoice (decided once, when it is recorded).
+ * A payment that covers an invoice already in PENDING_MEMPOOL counts whenever it comes: the payer is not late.
+ */
+export function acceptsPayment(invoice: Invoice, seenAt: number): boolean {
+  if (isTerminal(invoice.status)) return false;
+  if (invoice.status === InvoiceStatus.PendingMempool) return true;
+  return seenAt < paymentDeadline(invoice);
+}
+
+export function confirmationsOf(payment: Payment, tipHeight: number | null): number {
+  if (payment.height === null || tipHeight === null || tipHeight < payment.height) return 0;
+  return tipHeight - payment.height + 1;
+}
+
+/** Payments that count, in the order they arrived. */
+export function countedPayments(payments: readonly Payment[]): Payment[] {
+  return payments
+    .filter((p) => p.inTime && !p.gone)
+    .sort((a, b) => a.seenAt - b.seenAt || cmp(a.txHash, b.txHash) || a.outputIndex - b.outputIndex);
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Moves the invoice as far as the payments and the chain allow, one status at a time.
+ * Returns the statuses it passed through (each one is an event); the invoice is updated in place.
+ */
+export function advanceInvoice(invoice: Invoice, payments: readonly Payment[], chain: ChainView): InvoiceStatus[] {
+  const steps: InvoiceStatus[] = [];
+  if (isTerminal(invoice.status)) return steps;
+
+  const counted = countedPayments(payments);
+  let sum = 0n;
+  let completedBy: string | null = null;
+  for (const p of counted) {
+    sum += p.amount;
+    if (completedBy === null && sum >= invoice.required) completedBy = p.txHash;
+  }
+  invoice.actual = sum as Atomic;
+  const covered = completedBy !== null;
+
+  if (covered && invoice.status === InvoiceStatus.Pending) {
+    invoice.status = InvoiceStatus.PendingMempool;
+    invoice.txId = completedBy;
+    invoice.monitorUntil = null;
+    steps.push(invoice.status);
+  }
+  if (!covered && invoice.status === InvoiceStatus.PendingMempool) {
+    // A counted payment vanished: give the payer a monitoring window to make it good.
+    invoice.status = InvoiceStatus.Pending;
+    invoice.txId = null;
+    invoice.monitorUntil = chain.now + chain.monitoringMs;
+    steps.push(invoice.status);
+  }
+  if (invoice.status === InvoiceStatus.PendingMempool) {
+    const required = invoice.confirmationsRequired;
+    if (counted.every((p) => confirmationsOf(p, chain.tipHeight) >= required || required === 0)) {
+      invoice.status = InvoiceStatus.Confirmed;
+      invoice.confirmedAt = chain.now;
+      invoice.closedAt = chain.now;
+      steps.push(invoice.status);
+    }
+  } else if (invoice.status === InvoiceStatus.Pending) {
+    const deadline = paymentDeadline(invoice);
+    if (chain.now >= deadline && chain.scannedThrough >= deadline) {
+      invoice.status = InvoiceStatus.Expired;
+      invoice.closedAt = chain.now;
+      steps.push(invoice.status);
+    }
+  }
+  return steps;
+}
+
+/** When the invoice next needs a look without any chain news (its expiry), or null. */
+export function nextDeadline(invoice: Invoice): number | null {
+  return invoice.status === InvoiceStatus.Pending ? paymentDeadline(invoice) : null;
+}

@@ -1,0 +1,26 @@
+// Bearer-token authentication for every RPC, as a Connect interceptor so the refusal is encoded in
+// whatever protocol the client speaks (Connect, gRPC-Web). No token configured = everything refused.
+
+import type { Interceptor } from "@connectrpc/connect";
+import { Failures } from "../domain/errors";
+import { kInvocation } from "./context";
+import { connectError } from "./errors";
+
+export const requireBearerToken: Interceptor = (next) => async (req) => {
+  const expected = req.contextValues.get(kInvocation)?.env.API_TOKEN;
+  const header = req.header.get("authorization") ?? "";
+  const presented = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+  if (!expected || !presented || !(await sameSecret(presented, expected))) throw connectError(Failures.unauthenticated);
+  return next(req);
+};
+
+/** Constant-time comparison: both sides hashed first, so neither length nor content leaks through timing. */
+export async function sameSecret(a: string, b: string): Promise<boolean> {
+  const enc = new TextEncoder();
+  const [x, y] = await Promise.all([crypto.subtle.digest("SHA-256", enc.encode(a)), crypto.subtle.digest("SHA-256", enc.encode(b))]);
+  const xa = new Uint8Array(x);
+  const ya = new Uint8Array(y);
+  let diff = 0;
+  for (let i = 0; i < xa.length; i++) diff |= xa[i]! ^ ya[i]!;
+  return diff === 0;
+}

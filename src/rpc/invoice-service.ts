@@ -1,0 +1,116 @@
+// invoice.v1.InvoiceService: create invoices, read them, and stream their status changes.
+// Thin: validate the request, call the user's account (or the global hub), map errors.
+
+import { ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
+import { isCoinEnabled } from "../config";
+import { database } from "../db/client";
+import { invoicesByIds } from "../db/invoices";
+import { userExists } from "../db/users";
+import { parseAmount } from "../domain/amount";
+import { coinInfo, parseCoin } from "../domain/coins";
+import { Failures } from "../domain/errors";
+import { snapshotOf } from "../domain/events";
+import { parseInvoiceId, parseUserId } from "../domain/ids";
+import type { StreamLine } from "../durable/subscribers";
+import { invocation } from "./context";
+import { connectError, guarded, reject, toConnectError, unwrap } from "./errors";
+import { invoiceMessage } from "./convert";
+
+export const MIN_TIMEOUT_SECONDS = 10;
+export const MAX_TIMEOUT_SECONDS = 30 * 24 * 60 * 60;
+export const MAX_PAYMENT_IDS = 100;
+
+export const invoiceService: ServiceImpl<typeof InvoiceService> = {
+  createInvoice(req, ctx) {
+    return guarded("CreateInvoice", Failures.invoiceInternal, async () => {
+      const { env, waitUntil } = invocation(ctx);
+      const userId = parseUserId(req.userId) ?? reject(Failures.invalidUserId);
+      const coin = parseCoin(req.coin) ?? reject(Failures.unsupportedCoin);
+      if (!isCoinEnabled(env, coin)) reject(Failures.coinNotEnabled(coin));
+      const amount = parseAmount(req.amount, coinInfo(coin).decimals);
+      if (!amount.ok) reject(Failures.amount(amount.problem, coin));
+      if (req.timeout < BigInt(MIN_TIMEOUT_SECONDS) || req.timeout > BigInt(MAX_TIMEOUT_SECONDS)) {
+        reject(Failures.invalidTimeout(MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS));
+      }
+      if (req.confirmations > coinInfo(coin).maxConfirmations) reject(Failures.invalidConfirmations(coin));
+
+      const account = env.USER_ACCOUNT.get(env.USER_ACCOUNT.idFromName(userId));
+      const created = unwrap(
+        await account.createInvoice(userId, {
+          coin,
+          required: amount.atomic.toString(),
+          timeoutSeconds: Number(req.timeout),
+          confirmations: req.confirmations,
+        }),
+      );
+      const watcher = env.CHAIN_WATCHER.get(env.CHAIN_WATCHER.idFromName(coinInfo(coin).ticker));
+      waitUntil(watcher.ensurePolling(coin).catch((e: unknown) => console.error("could not wake the chain watcher", e)));
+      return { paymentId: created.id, address: created.address };
+    });
+  },
+
+  getInvoices(req, ctx) {
+    return guarded("GetInvoices", Failures.invoiceInternal, async () => {
+      const { env } = invocation(ctx);
+      if (req.paymentIds.length > MAX_PAYMENT_IDS) reject(Failures.tooManyPaymentIds(MAX_PAYMENT_IDS));
+      const ids = req.paymentIds.map((id) => parseInvoiceId(id) ?? reject(Failures.invalidPaymentId));
+      const found = new Map((await invoicesByIds(database(env.DB), [...new Set(ids)])).map((i) => [i.id as string, i]));
+      return { invoices: ids.flatMap((id) => (found.has(id) ? [invoiceMessage(snapshotOf(found.get(id)!))] : [])) };
+    });
+  },
+
+  async *invoiceStatusStream(req, ctx) {
+    const { env } = invocation(ctx);
+    let stream: ReadableStream<Uint8Array>;
+    try {
+      const after = req.afterEventId === undefined ? null : Number(req.afterEventId);
+      if (req.userId !== undefined) {
+        const userId = parseUserId(req.userId) ?? reject(Failures.invalidUserId);
+        if (!(await userExists(database(env.DB), userId))) reject(Failures.unknownUser);
+        stream = await env.USER_ACCOUNT.get(env.USER_ACCOUNT.idFromName(userId)).subscribe(userId, after);
+      } else {
+        stream = await env.STREAM_HUB.get(env.STREAM_HUB.idFromName("global")).subscribe(after);
+      }
+    } catch (error) {
+      throw toConnectError("InvoiceStatusStream", Failures.internal, error);
+    }
+    try {
+      for await (const line of streamLines(stream, ctx)) {
+        if ("error" in line) throw connectError(line.error);
+        yield { invoice: invoiceMessage(line.event.invoice), eventId: BigInt(line.event.id) };
+      }
+    } catch (error) {
+      if (error instanceof ConnectError) throw error;
+      if (ctx.signal.aborted) return;
+      console.error("invoice stream broke", error);
+      throw connectError(Failures.streamClosed);
+    }
+    // The account or hub ended the stream (restart, deploy): the client resumes with afterEventId.
+    if (!ctx.signal.aborted) throw connectError(Failures.streamClosed);
+  },
+};
+
+/** Parses the NDJSON the Durable Object writes; stops promptly when the client goes away. */
+async function* streamLines(stream: ReadableStream<Uint8Array>, ctx: HandlerContext): AsyncGenerator<StreamLine> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  const stop = () => void reader.cancel().catch(() => undefined);
+  ctx.signal.addEventListener("abort", stop, { once: true });
+  let buffered = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffered += value;
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const text = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (text.length > 0) yield JSON.parse(text) as StreamLine; // empty lines are heartbeats
+      }
+    }
+  } finally {
+    ctx.signal.removeEventListener("abort", stop);
+    stop();
+  }
+}
