@@ -159,6 +159,32 @@ describe("createMoneroDaemon against a restricted regtest node", () => {
     expect(mined.txs[0]).toMatchObject({ hash: txHash, inPool: false, blockHeight: count - 1 });
     expect((await daemon.getBlock(count - 1)).txHashes).toEqual([txHash]);
   }, 30_000);
+
+  it("shows a popped block's tx back in the pool, a new hash at that height after re-mining, and a flushed tx as missed", async () => {
+    const daemon = createMoneroDaemon({ urls: [chain.restrictedUrl] });
+    const { txHash } = await chain.transfer([{ address: chain.payerAddress, amount: 1_000_000_000n }]);
+    const count = await chain.mine(1);
+    const before = await daemon.getBlock(count - 1);
+    expect(before.txHashes).toEqual([txHash]);
+
+    await chain.popBlocks(1);
+    expect((await daemon.getInfo()).height).toBe(count - 1);
+    expect((await daemon.getTransactions([txHash])).txs[0]).toMatchObject({ inPool: true, blockHeight: null });
+    await expect(daemon.getBlock(count - 1)).rejects.toThrow(DaemonError);
+
+    // A different coinbase address makes the replacement block differ even with the same txs.
+    await chain.mine(1, "41y6mvWm6uP3FriWGaiLuien2YXiTeovscMCeDttpxTtHWSz4JygU2xQSXUcLHDwn97ANgt7wmpho2mZ4v2KbeuzH3MH76q");
+    const after = await daemon.getBlock(count - 1);
+    expect(after.hash).not.toBe(before.hash);
+    expect(after.prevHash).toBe(before.prevHash);
+    expect(after.txHashes).toEqual([txHash]);
+
+    const dropped = await chain.transfer([{ address: chain.payerAddress, amount: 1_000_000_000n }]);
+    expect(await daemon.getPoolHashes()).toEqual([dropped.txHash]);
+    await chain.flushTxpool([dropped.txHash]);
+    expect(await daemon.getPoolHashes()).toEqual([]);
+    expect(await daemon.getTransactions([dropped.txHash])).toEqual({ txs: [], missed: [dropped.txHash] });
+  }, 30_000);
 });
 
 describe("createMoneroDaemon with digest auth (monerod --rpc-login)", () => {

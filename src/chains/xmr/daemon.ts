@@ -96,14 +96,14 @@ export function createMoneroDaemon(opts: DaemonOptions) {
   // monerod's digest state (nonce, expected nonce count) lives per TCP connection, and a client cannot
   // pick the connection; one request at a time per authenticated node keeps fetch on one warm connection.
   function postOnce(endpoint: Endpoint, path: string, body: string): Promise<unknown> {
-    if (!endpoint.digest) return postUnqueued(endpoint, path, body);
-    const run = endpoint.queue.then(() => postUnqueued(endpoint, path, body));
+    if (!endpoint.digest) return send(endpoint, path, body);
+    const run = endpoint.queue.then(() => send(endpoint, path, body));
     // The pause lets fetch hand the finished connection back to its pool before the next request picks one.
     endpoint.queue = run.catch(() => undefined).then(nextMacrotask);
     return run;
   }
 
-  async function postUnqueued(endpoint: Endpoint, path: string, body: string): Promise<unknown> {
+  async function send(endpoint: Endpoint, path: string, body: string): Promise<unknown> {
     const url = endpoint.base + path;
     const uri = new URL(url).pathname;
     for (let round = 0; ; round++) {
@@ -174,8 +174,8 @@ export function createMoneroDaemon(opts: DaemonOptions) {
   }
 
   function jsonRpc<T>(method: string, params: unknown, read: (result: Record<string, unknown>, where: string) => T): Promise<T> {
-    return call("/json_rpc", { jsonrpc: "2.0", id: "0", method, params }, (json, where0) => {
-      const where = `${where0} ${method}`;
+    return call("/json_rpc", { jsonrpc: "2.0", id: "0", method, params }, (json, endpointPath) => {
+      const where = `${endpointPath} ${method}`;
       const envelope = asObject(json, where);
       if (envelope.error !== undefined) {
         const error = asObject(envelope.error, `${where} error`);

@@ -26,6 +26,7 @@ const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 30_000;
 const RPC_TIMEOUT_MS = 60_000;
 const TRANSFER_ATTEMPTS = 5;
+const PUBLIC_TX_TIMEOUT_MS = 10_000;
 
 export interface MoneroRegtestOptions {
   /** Parent directory of the run's temp dir (default: the OS temp dir); the temp dir is removed on stop. */
@@ -48,6 +49,7 @@ export interface MoneroRegtest {
   dir: string;
   /** Mines to the payer unless told otherwise; returns the new block count. */
   mine(blocks: number, toAddress?: string): Promise<number>;
+  /** Sends from the payer wallet; resolves once the tx is in the pool as the restricted port shows it. */
   transfer(destinations: { address: string; amount: bigint }[]): Promise<{ txHash: string; fee: bigint }>;
   popBlocks(n: number): Promise<void>;
   flushTxpool(txids?: string[]): Promise<void>;
@@ -91,6 +93,18 @@ export async function startMoneroRegtest(opts: MoneroRegtestOptions = {}): Promi
       count = asInt(result.height, "generateblocks height") + 1;
     }
     return count;
+  }
+
+  // A tx sent through the full port is "local" and hidden from the restricted port until monerod fluffs it,
+  // a few ms later; waiting here means the service under test can see every tx transfer() returns.
+  async function waitUntilPublic(txHash: string): Promise<void> {
+    const deadline = Date.now() + PUBLIC_TX_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const pool = await postJson(restrictedUrl, "/get_transaction_pool_hashes", {}, restrictedAuth);
+      if (Array.isArray(pool.tx_hashes) && pool.tx_hashes.includes(txHash)) return;
+      await delay(20);
+    }
+    throw new Error(`transfer: ${txHash} did not show up on the restricted port within ${PUBLIC_TX_TIMEOUT_MS} ms`);
   }
 
   try {
@@ -166,7 +180,9 @@ export async function startMoneroRegtest(opts: MoneroRegtestOptions = {}): Promi
         try {
           await walletRpc("refresh");
           const result = await walletRpc("transfer", { destinations, priority: 0, get_tx_key: true });
-          return { txHash: asHash(result.tx_hash, "transfer tx_hash"), fee: BigInt(asInt(result.fee, "transfer fee")) };
+          const txHash = asHash(result.tx_hash, "transfer tx_hash");
+          await waitUntilPublic(txHash);
+          return { txHash, fee: BigInt(asInt(result.fee, "transfer fee")) };
         } catch (error) {
           // Right after mining, the wallet may not have seen the unlock yet; a short wait and a refresh fix that.
           const transient = error instanceof RpcError && /not enough|busy|no connection|daemon/i.test(error.message);

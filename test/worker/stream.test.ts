@@ -1,0 +1,166 @@
+// InvoiceStatusStream: one message per state change, in order; per-user filter; resume from the
+// durable event log with afterEventId; expiry; a server-side shutdown ends with Canceled.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { abortAllDurableObjects } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { CoinType } from "../../gen/crypto/v1/crypto_pb";
+import { InvoiceStatusType, type InvoiceStatusStreamResponse } from "../../gen/invoice/v1/invoice_pb";
+import { clients, merchantUser, PROTOCOLS, randomXmrKeys, type Clients } from "./support";
+
+const DB = (env as unknown as { DB: D1Database }).DB;
+
+/** Opens a stream and reads messages in the background until `count` arrived. */
+function listen(c: Clients, req: { userId?: string; afterEventId?: bigint }) {
+  const abort = new AbortController();
+  const got: InvoiceStatusStreamResponse[] = [];
+  let ended: unknown = null;
+  const done = (async () => {
+    try {
+      for await (const m of c.invoices.invoiceStatusStream(req, { signal: abort.signal })) got.push(m);
+    } catch (e) {
+      ended = e;
+    }
+  })();
+  return {
+    got,
+    async take(count: number, timeoutMs = 10_000): Promise<InvoiceStatusStreamResponse[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (got.length < count && Date.now() < deadline && ended === null) await new Promise((r) => setTimeout(r, 20));
+      if (got.length < count) throw new Error(`stream gave ${got.length} of ${count} messages (ended: ${String(ended)})`);
+      return got.slice(0, count);
+    },
+    async close() {
+      abort.abort();
+      await done;
+    },
+    ended: () => ended,
+    done,
+  };
+}
+
+/** Gives the subscription time to register in its Durable Object before events are made. */
+const settle = () => new Promise((r) => setTimeout(r, 150));
+
+const create = (c: Clients, userId: string, timeout = 600n) =>
+  c.invoices.createInvoice({ userId, coin: CoinType.XMR, amount: 1, timeout, confirmations: 1 });
+
+describe.each(PROTOCOLS)("InvoiceStatusStream over %s", (protocol) => {
+  const c = clients(protocol);
+
+  it("sends each creation as PENDING, in order, with increasing event ids", async () => {
+    const userId = await merchantUser(c, randomXmrKeys());
+    const s = listen(c, { userId });
+    await settle();
+    const made = [];
+    for (let i = 0; i < 3; i++) made.push(await create(c, userId));
+    const msgs = await s.take(3);
+    await s.close();
+    expect(msgs.map((m) => m.invoice?.id)).toEqual(made.map((m) => m.paymentId));
+    expect(msgs.every((m) => m.invoice?.status === InvoiceStatusType.PENDING)).toBe(true);
+    const ids = msgs.map((m) => m.eventId!);
+    expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
+  });
+
+  it("with userId carries only that user's invoices", async () => {
+    const alice = await merchantUser(c, randomXmrKeys());
+    const bob = await merchantUser(c, randomXmrKeys());
+    const s = listen(c, { userId: alice });
+    await settle();
+    await create(c, bob);
+    const mine = await create(c, alice);
+    const [first] = await s.take(1);
+    await s.close();
+    expect(first?.invoice?.id).toBe(mine.paymentId);
+    expect(s.got.every((m) => m.invoice?.userId === alice)).toBe(true);
+  });
+
+  it("without userId carries every user's invoices (the original semantics)", async () => {
+    const alice = await merchantUser(c, randomXmrKeys());
+    const bob = await merchantUser(c, randomXmrKeys());
+    const s = listen(c, {});
+    await settle();
+    const a = await create(c, alice);
+    const b = await create(c, bob);
+    await s.take(2);
+    await s.close();
+    const ids = s.got.map((m) => m.invoice?.id);
+    expect(ids).toContain(a.paymentId);
+    expect(ids).toContain(b.paymentId);
+  });
+
+  it("replays what a client missed after afterEventId, then goes live, without duplicates", async () => {
+    const userId = await merchantUser(c, randomXmrKeys());
+    const first = listen(c, { userId });
+    await settle();
+    const made = [await create(c, userId), await create(c, userId), await create(c, userId)];
+    const seen = await first.take(1);
+    await first.close();
+    const resumed = listen(c, { userId, afterEventId: seen[0]!.eventId });
+    const replayed = await resumed.take(2);
+    expect(replayed.map((m) => m.invoice?.id)).toEqual([made[1]!.paymentId, made[2]!.paymentId]);
+    const live = await create(c, userId);
+    const all = await resumed.take(3);
+    await resumed.close();
+    expect(all[2]?.invoice?.id).toBe(live.paymentId);
+    expect(new Set(resumed.got.map((m) => m.eventId)).size).toBe(resumed.got.length);
+  });
+
+  it("resumes the global stream too", async () => {
+    const userId = await merchantUser(c, randomXmrKeys());
+    const a = await create(c, userId);
+    const row = await DB.prepare("SELECT id FROM events WHERE invoice_id = ?").bind(a.paymentId).first<{ id: number }>();
+    const b = await create(c, userId);
+    const s = listen(c, { afterEventId: BigInt(row!.id) });
+    const [next] = await s.take(1);
+    await s.close();
+    expect(next?.invoice?.id).toBe(b.paymentId);
+  });
+
+  it("refuses a userId that is not a UUID, and an unknown user", async () => {
+    for (const [userId, message] of [
+      ["nope", "invalid userId"],
+      [crypto.randomUUID(), "Invalid userId"],
+    ] as const) {
+      const s = listen(c, { userId });
+      await s.done;
+      const err = ConnectError.from(s.ended());
+      expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, message]);
+    }
+  });
+});
+
+describe("expiry", () => {
+  it("expires an unpaid invoice at expiresAt with an EXPIRED event", async () => {
+    const c = clients("connect-json");
+    // The XMR watcher has looked past the deadline (its node here is a closed port).
+    await DB.prepare("INSERT OR REPLACE INTO chain_state (coin, tip_height, cursor_height, scanned_through, updated_at) VALUES (0, 100, 100, ?, ?)")
+      .bind(Date.now() + 3_600_000, Date.now())
+      .run();
+    const userId = await merchantUser(c, randomXmrKeys());
+    const s = listen(c, { userId });
+    await settle();
+    const inv = await create(c, userId, 10n);
+    const msgs = await s.take(2, 25_000);
+    await s.close();
+    expect(msgs.map((m) => [m.invoice?.id, m.invoice?.status])).toEqual([
+      [inv.paymentId, InvoiceStatusType.PENDING],
+      [inv.paymentId, InvoiceStatusType.EXPIRED],
+    ]);
+    const [stored] = (await c.invoices.getInvoices({ paymentIds: [inv.paymentId] })).invoices;
+    expect(stored?.status).toBe(InvoiceStatusType.EXPIRED);
+  }, 30_000);
+});
+
+describe("shutdown", () => {
+  it("ends open streams with Canceled \"stream has been closed\"", async () => {
+    const c = clients("connect-json");
+    const userId = await merchantUser(c, randomXmrKeys());
+    const s = listen(c, { userId });
+    await settle();
+    await abortAllDurableObjects();
+    await s.done;
+    const err = ConnectError.from(s.ended());
+    expect([err.code, err.rawMessage]).toEqual([Code.Canceled, "stream has been closed"]);
+  });
+});

@@ -1,0 +1,70 @@
+// Clients for the worker under test, one per wire protocol the API serves, and shared fixtures.
+
+import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { exports } from "cloudflare:workers";
+import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
+import { UserService } from "../../gen/user/v1/user_pb";
+import vectors from "../vectors/xmr.json";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { bytesToHex, bytesToNumberLE, numberToBytesLE } from "@noble/curves/utils.js";
+
+export const API_TOKEN = "test-token-0123456789";
+
+// connect-web asks for redirect:"error", which workerd rejects.
+const workerFetch: typeof fetch = (input, init) =>
+  (exports as unknown as { default: { fetch: typeof fetch } }).default.fetch(input as Request, { ...init, redirect: "manual" });
+
+export type Protocol = "connect-json" | "connect-binary" | "grpc-web";
+export const PROTOCOLS: Protocol[] = ["connect-json", "connect-binary", "grpc-web"];
+
+const bearer =
+  (token: string | null): Interceptor =>
+  (next) =>
+  (req) => {
+    if (token !== null) req.header.set("Authorization", `Bearer ${token}`);
+    return next(req);
+  };
+
+function transport(protocol: Protocol, token: string | null) {
+  const opts = { baseUrl: "http://svc", fetch: workerFetch, interceptors: [bearer(token)] };
+  if (protocol === "grpc-web") return createGrpcWebTransport(opts);
+  return createConnectTransport({ ...opts, useBinaryFormat: protocol === "connect-binary" });
+}
+
+export interface Clients {
+  users: Client<typeof UserService>;
+  invoices: Client<typeof InvoiceService>;
+}
+
+export function clients(protocol: Protocol, token: string | null = API_TOKEN): Clients {
+  const t = transport(protocol, token);
+  return { users: createClient(UserService, t), invoices: createClient(InvoiceService, t) };
+}
+
+/** The regtest merchant of the vectors: keys and the subaddresses Monero's wallet derived. */
+export const merchant = vectors.regtest.merchant as {
+  private_view_key: string;
+  public_spend_key: string;
+  primary_address: string;
+  subaddresses: { major: number; minor: number; address: string }[];
+};
+export const mainnetWallet = vectors.wallets.mainnet as typeof merchant;
+
+/** A registered user with the merchant's XMR keys. */
+export async function merchantUser(c: Clients, keys: { private_view_key: string; public_spend_key: string } = merchant): Promise<string> {
+  const { userId } = await c.users.registerUser({});
+  await c.users.updateCryptoKeys({ userId, xmrReq: { privViewKey: keys.private_view_key, pubSpendKey: keys.public_spend_key } });
+  return userId;
+}
+
+/** Fresh valid XMR keys (a random view scalar and spend point), so users never collide. */
+export function randomXmrKeys(): { private_view_key: string; public_spend_key: string } {
+  const l = ed25519.Point.Fn.ORDER;
+  const scalar = () => (bytesToNumberLE(crypto.getRandomValues(new Uint8Array(64))) % (l - 1n)) + 1n;
+  const view = scalar();
+  return {
+    private_view_key: bytesToHex(numberToBytesLE(view, 32)),
+    public_spend_key: ed25519.Point.BASE.multiply(scalar()).toHex(),
+  };
+}
