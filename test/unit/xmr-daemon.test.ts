@@ -172,7 +172,7 @@ describe("createMoneroDaemon against a restricted regtest node", () => {
     expect((await daemon.getTransactions([txHash])).txs[0]).toMatchObject({ inPool: true, blockHeight: null });
     await expect(daemon.getBlock(count - 1)).rejects.toThrow(DaemonError);
 
-    // A different coinbase address makes the replacement block differ even with the same txs.
+    // Same parent and txs; the coinbase (fresh tx key, here also another address) makes it a different block.
     await chain.mine(1, "41y6mvWm6uP3FriWGaiLuien2YXiTeovscMCeDttpxTtHWSz4JygU2xQSXUcLHDwn97ANgt7wmpho2mZ4v2KbeuzH3MH76q");
     const after = await daemon.getBlock(count - 1);
     expect(after.hash).not.toBe(before.hash);

@@ -6,8 +6,7 @@ import { exports } from "cloudflare:workers";
 import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
 import { UserService } from "../../gen/user/v1/user_pb";
 import vectors from "../vectors/xmr.json";
-import { ed25519 } from "@noble/curves/ed25519.js";
-import { bytesToHex, bytesToNumberLE, numberToBytesLE } from "@noble/curves/utils.js";
+import { randomXmrKeys } from "../support/xmr-keys";
 
 export const API_TOKEN = "test-token-0123456789";
 
@@ -58,13 +57,5 @@ export async function merchantUser(c: Clients, keys: { private_view_key: string;
   return userId;
 }
 
-/** Fresh valid XMR keys (a random view scalar and spend point), so users never collide. */
-export function randomXmrKeys(): { private_view_key: string; public_spend_key: string } {
-  const l = ed25519.Point.Fn.ORDER;
-  const scalar = () => (bytesToNumberLE(crypto.getRandomValues(new Uint8Array(64))) % (l - 1n)) + 1n;
-  const view = scalar();
-  return {
-    private_view_key: bytesToHex(numberToBytesLE(view, 32)),
-    public_spend_key: ed25519.Point.BASE.multiply(scalar()).toHex(),
-  };
-}
+
+export { randomXmrKeys };

@@ -91,6 +91,34 @@ export function generateKeyDerivation(txPublicKey: Uint8Array, privateViewKey: U
   return R === null ? null : compress(multiplyByEightTimes(R, privateViewKey));
 }
 
+/** Monero's amount generator H = 8·decode(keccak(G)) (rctTypes.h hard-codes the same point). */
+export const AMOUNT_GENERATOR = Point.fromBytes(keccak_256(Point.BASE.toBytes())).clearCofactor();
+
+/**
+ * Monero's `derive_subaddress_public_key`: D' = P - s·G for an output key P and its shared scalar
+ * s = Hs(derivation ‖ i). If the output pays us, D' is the spend key of the subaddress it pays.
+ * Null when P is not a point. s is not secret on its own (it is the public half of the output's
+ * one-time key), so the fixed-base comb below runs in variable time.
+ */
+export function deriveSubaddressPublicKey(outputKey: Uint8Array, shared: bigint): Uint8Array | null {
+  const P = outputKey.length === 32 ? decompress(outputKey) : null;
+  if (P === null) return null;
+  const D = extended();
+  addCached(D, P, toCached(combMultiply(baseTable(), shared)), true, false);
+  return compress(D);
+}
+
+/**
+ * The RingCT commitment mask·G + amount·H of a decrypted output (amount < 2^64), to compare with
+ * the commitment on chain. Variable time: mask and amount only concern the recipient's own output.
+ */
+export function amountCommitment(mask: bigint, amount: bigint): Uint8Array {
+  if (amount < 0n || amount >= 2n ** 64n) throw new RangeError("amount must be a uint64");
+  const C = combMultiply(baseTable(), mask);
+  addCached(C, C, toCached(combMultiply(amountTable(), amount)), false, false);
+  return compress(C);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Field arithmetic mod p = 2^255 - 19 on 16 limbs of 16 bits held in a Float64Array. Products of
 // limbs stay far below 2^53, so a whole 16x16 product column sums exactly in doubles; limbs may be
@@ -386,6 +414,7 @@ const FE_D2 = feFromBigint((2n * CURVE_D) % P);
 const FE_SQRT_M1 = feFromBigint(Point.Fp.pow(2n, (P - 1n) / 4n));
 
 const extended = (): Extended => ({ X: fe(), Y: fe(), Z: fe(), T: fe() });
+const identity = (): Extended => ({ X: fe(), Y: feFromBigint(1n), Z: feFromBigint(1n), T: fe() });
 
 /** y >= p: a non-canonical encoding, rejected like noble's strict (RFC 8032) decoding does. */
 function isNonCanonicalY(s: Uint8Array): boolean {
@@ -540,11 +569,61 @@ function multiplyByEightTimes(R: Extended, k: Uint8Array): Extended {
   const digits = wnafOfEightTimes(k);
   let top = digits.length - 1;
   while (top >= 0 && digits[top] === 0) top--;
-  const out: Extended = { X: fe(), Y: feFromBigint(1n), Z: feFromBigint(1n), T: fe() }; // identity
+  const out = identity();
   for (let i = top; i >= 0; i--) {
     const d = digits[i]!;
     if (i !== top) dbl(out, out, d !== 0);
     if (d !== 0) addCached(out, out, table[(Math.abs(d) - 1) >> 1]!, d < 0, false);
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixed-base multiplication (G and H): a comb over signed base-16 digits. Row i of a table holds
+// (1..8)·16^i·B, so s·B takes one addition per non-zero digit and no doublings.
+
+const COMB_G_ROWS = 64; // scalars below 2^253 (< l), plus the carry of the top digit
+const COMB_H_ROWS = 17; // amounts below 2^64, plus the carry
+
+function combTable(B: Extended, rows: number): Cached[][] {
+  const table: Cached[][] = [];
+  let base = B; // 16^i·B
+  for (let i = 0; i < rows; i++) {
+    const row = [toCached(base)];
+    let multiple = base;
+    for (let j = 2; j <= 8; j++) {
+      const next = extended();
+      addCached(next, multiple, row[0]!, false, true);
+      row.push(toCached(next));
+      multiple = next;
+    }
+    table.push(row);
+    base = extended();
+    dbl(base, multiple, true); // 16^(i+1)·B = 2·(8·16^i·B)
+  }
+  return table;
+}
+
+// Built on first use (about 1 ms for G), so importing this module stays cheap.
+let gTable: Cached[][] | undefined;
+let hTable: Cached[][] | undefined;
+const baseTable = (): Cached[][] => (gTable ??= combTable(decompress(Point.BASE.toBytes())!, COMB_G_ROWS));
+const amountTable = (): Cached[][] => (hTable ??= combTable(decompress(AMOUNT_GENERATOR.toBytes())!, COMB_H_ROWS));
+
+/** s·B for 0 <= s < 2^256 whose signed digits fit B's comb table (else RangeError). */
+function combMultiply(table: Cached[][], s: bigint): Extended {
+  const bytes = numberToBytesLE(s, 32);
+  const acc = identity();
+  let carry = 0;
+  for (let i = 0; i <= 64; i++) {
+    // Digits in [-8, 8): a nibble of 8 or more becomes nibble - 16 and carries one into the next.
+    let digit = (i < 64 ? (bytes[i >> 1]! >> ((i & 1) * 4)) & 15 : 0) + carry;
+    carry = digit >= 8 ? 1 : 0;
+    digit -= 16 * carry;
+    if (digit === 0) continue;
+    const row = table[i];
+    if (row === undefined) throw new RangeError("scalar too large for this comb table");
+    addCached(acc, acc, row[Math.abs(digit) - 1]!, digit < 0, true);
+  }
+  return acc;
 }

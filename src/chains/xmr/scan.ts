@@ -4,13 +4,15 @@
 import { bytesToNumberLE } from "@noble/curves/utils.js";
 import { concatBytes, hexToBytes } from "@noble/hashes/utils.js";
 import {
+  amountCommitment,
+  bytesToHex,
   CURVE_ORDER,
   derivationToScalar,
+  deriveSubaddressPublicKey,
   deriveViewTag,
   generateKeyDerivation,
   hashToScalar,
   keccak256,
-  Point,
   scalarToBytes,
 } from "./keys";
 import type { ScanOutput, ScanTx } from "./tx";
@@ -26,8 +28,6 @@ export interface OwnedOutput<T> {
 const AMOUNT_SALT = new TextEncoder().encode("amount");
 const MASK_SALT = new TextEncoder().encode("commitment_mask");
 const HEX32 = /^[0-9a-f]{64}$/;
-/** Monero's amount generator H = 8·decode(keccak(G)) (rctTypes.h hard-codes the same point). */
-export const AMOUNT_GENERATOR = Point.fromBytes(keccak256(Point.BASE.toBytes())).clearCofactor();
 
 /**
  * The outputs of `tx` that belong to one of `spendKeys` (hex subaddress spend key D -> owner),
@@ -87,18 +87,11 @@ export function scanTransaction<T>(
   return found;
 }
 
-/**
- * D' = P - Hs(derivation ‖ i)·G as hex: the spend key the output pays if it is ours. The scalar is
- * not secret on its own (it is the public part of the output's one-time key), so vartime is fine.
- */
+/** D' = P - Hs(derivation ‖ i)·G as hex: the spend key the output pays if it is ours. */
 function recoverSpendKey(outputKey: string, shared: bigint): string | null {
-  let P;
-  try {
-    P = Point.fromHex(outputKey);
-  } catch {
-    return null;
-  }
-  return P.subtract(Point.BASE.multiplyUnsafe(shared)).toHex();
+  if (!HEX32.test(outputKey)) return null;
+  const spendKey = deriveSubaddressPublicKey(hexToBytes(outputKey), shared);
+  return spendKey === null ? null : bytesToHex(spendKey);
 }
 
 /** The amount of an output we own, or null when it does not match its commitment. */
@@ -126,9 +119,7 @@ function decodeAmount(rctType: number, output: ScanOutput, shared: Uint8Array): 
     amount = subModL(bytesToNumberLE(hexToBytes(ecdhAmount)), amountOffset);
     if (amount >= 2n ** 64n) return null; // range proofs allow no more; Monero reads the low 8 bytes
   }
-  // Public-scalar multiplications (vartime): the mask and amount only concern our own output.
-  const expected = Point.BASE.multiplyUnsafe(mask).add(AMOUNT_GENERATOR.multiplyUnsafe(amount));
-  return expected.toHex() === commitment ? amount : null;
+  return bytesToHex(amountCommitment(mask, amount)) === commitment ? amount : null;
 }
 
 function subModL(a: bigint, b: bigint): bigint {

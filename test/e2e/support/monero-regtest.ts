@@ -176,13 +176,12 @@ export async function startMoneroRegtest(opts: MoneroRegtestOptions = {}): Promi
 
     async transfer(destinations) {
       if (!withWallet) throw new Error("transfer: this regtest was started with wallet: false");
+      let result: Record<string, unknown>;
       for (let attempt = 1; ; attempt++) {
         try {
           await walletRpc("refresh");
-          const result = await walletRpc("transfer", { destinations, priority: 0, get_tx_key: true });
-          const txHash = asHash(result.tx_hash, "transfer tx_hash");
-          await waitUntilPublic(txHash);
-          return { txHash, fee: BigInt(asInt(result.fee, "transfer fee")) };
+          result = await walletRpc("transfer", { destinations, priority: 0, get_tx_key: true });
+          break;
         } catch (error) {
           // Right after mining, the wallet may not have seen the unlock yet; a short wait and a refresh fix that.
           const transient = error instanceof RpcError && /not enough|busy|no connection|daemon/i.test(error.message);
@@ -190,6 +189,9 @@ export async function startMoneroRegtest(opts: MoneroRegtestOptions = {}): Promi
           await delay(300 * attempt);
         }
       }
+      const txHash = asHash(result.tx_hash, "transfer tx_hash");
+      await waitUntilPublic(txHash);
+      return { txHash, fee: BigInt(asInt(result.fee, "transfer fee")) };
     },
 
     async popBlocks(n) {
@@ -374,22 +376,41 @@ async function jsonRpc(
   return asObject(body.result, `${method} result`);
 }
 
-async function postJson(
+const authQueues = new WeakMap<DigestSession, Promise<unknown>>();
+
+// monerod keeps the digest nonce and count per connection: one request at a time per session, with a
+// macrotask between them so fetch reuses the same keep-alive connection (as src/chains/xmr/daemon.ts does).
+function postJson(
   url: string,
   path: string,
   payload: unknown,
   auth: DigestSession | null,
   timeoutMs = RPC_TIMEOUT_MS,
 ): Promise<Record<string, unknown>> {
+  if (!auth) return postJsonNow(url, path, payload, null, timeoutMs);
+  const run = (authQueues.get(auth) ?? Promise.resolve()).then(() => postJsonNow(url, path, payload, auth, timeoutMs));
+  authQueues.set(auth, run.catch(() => undefined).then(() => delay(0)));
+  return run;
+}
+
+async function postJsonNow(
+  url: string,
+  path: string,
+  payload: unknown,
+  auth: DigestSession | null,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
   const body = toJson(payload);
-  // monerod keeps the digest nonce per connection; a new keep-alive connection asks again (stale=true).
   for (let round = 0; round < 3; round++) {
     const headers: Record<string, string> = { "content-type": "application/json" };
     const authorization = auth?.authorize("POST", path);
     if (authorization) headers.authorization = authorization;
     const response = await fetch(url + path, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.text();
-    if (response.status === 401 && auth?.challenge(response.headers.get("www-authenticate"))) continue;
+    if (response.status === 401 && auth?.challenge(response.headers.get("www-authenticate"))) {
+      await delay(0);
+      continue;
+    }
     if (!response.ok) throw new RpcError(`${url}${path}: HTTP ${response.status}`, undefined);
     const parsed = asObject(JSON.parse(text), `${path} response`);
     if (path !== "/json_rpc" && parsed.status !== "OK") {
