@@ -1,7 +1,7 @@
 // Monero view-key scanning throughput: src/chains/xmr/scan.ts against a naive scanner built from
 // noble's constant-time Point.multiply with no view-tag shortcut, on the regtest vector transactions.
 //
-// Run (Node 22 from node_modules; takes about 15 s):
+// Run (Node 22 and tsx from node_modules; about 12 s): `npm run bench` runs it with the others, or
 //   PATH=$PWD/node_modules/.bin:$PATH tsx bench/xmr-scan.ts
 
 import { readFileSync } from "node:fs";

@@ -3,7 +3,7 @@
 // expires invoices on its alarm and serves the user's live stream.
 
 import { DurableObject } from "cloudflare:workers";
-import type { ChainBatch, ChainTx, OpenKeySet } from "../chains/adapter";
+import type { ChainAdapter, ChainBatch, ChainTx, OpenKeySet } from "../chains/adapter";
 import { chainAdapter } from "../chains/registry";
 import { monitoringMs } from "../config";
 import { database, isUniqueViolation, query, transaction, type Db } from "../db/client";
@@ -61,6 +61,8 @@ interface Change {
   snapshots: InvoiceSnapshot[];
 }
 
+const emptyChange = (): Change => ({ invoices: new Set(), payments: new Set(), snapshots: [] });
+
 const USER_ID_KEY = "userId";
 /** How soon to look again when an invoice is due but its chain has not been scanned that far. */
 const EXPIRY_RECHECK_MS = 5_000;
@@ -73,6 +75,7 @@ export class UserAccount extends DurableObject<Env> {
   private book: Book | null = null;
   private sealKey: Promise<CryptoKey> | null = null;
   private readonly openKeys = new Map<number, OpenKeySet>();
+  private readonly adapters = new Map<Coin, ChainAdapter | null>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -103,6 +106,7 @@ export class UserAccount extends DurableObject<Env> {
         if (isUniqueViolation(cause)) return { ok: false, failure: Failures.keysUsedByAnotherUser };
         throw new ApiError(Failures.sqlTransaction, { cause });
       }
+      if (existing) this.openKeys.delete(existing.id);
       if (this.book) this.book.keySets = await keySetsById(this.db, userId);
       return { ok: true, value: null };
     });
@@ -128,7 +132,7 @@ export class UserAccount extends DurableObject<Env> {
   async createInvoice(userId: UserId, req: NewInvoice): Promise<Outcome<{ id: string; address: string }>> {
     return this.serially(userId, async () => {
       if (!(await userExists(this.db, userId))) return { ok: false, failure: Failures.unknownUser };
-      const adapter = chainAdapter(this.env, req.coin);
+      const adapter = this.adapterFor(req.coin);
       if (!adapter) return { ok: false, failure: Failures.coinNotEnabled(req.coin) };
       const keySet = await activeKeySet(this.db, userId, req.coin);
       if (!keySet) return { ok: false, failure: Failures.noKeys(req.coin) };
@@ -178,7 +182,7 @@ export class UserAccount extends DurableObject<Env> {
       const book = await this.loadBook(userId);
       book.tipHeight.set(batch.coin, batch.tipHeight);
       book.scannedThrough.set(batch.coin, batch.scannedThrough);
-      const change: Change = { invoices: new Set(), payments: new Set(), snapshots: [] };
+      const change = emptyChange();
       const now = Date.now();
       const payments = [...book.payments.values()].flat().filter((p) => book.invoices.get(p.invoiceId)?.coin === batch.coin);
 
@@ -224,7 +228,7 @@ export class UserAccount extends DurableObject<Env> {
     await this.serially(userId, async () => {
       const book = await this.loadBook(userId);
       const now = Date.now();
-      const change: Change = { invoices: new Set(), payments: new Set(), snapshots: [] };
+      const change = emptyChange();
       const coins = new Set([...book.invoices.values()].filter((i) => !isTerminal(i.status)).map((i) => i.coin));
       for (const coin of coins) {
         const state = await readChainState(this.db, coin);
@@ -240,7 +244,7 @@ export class UserAccount extends DurableObject<Env> {
   // ---- internals ----
 
   private async recordPayments(book: Book, coin: Coin, tx: ChainTx, height: number | null, seenAt: number, change: Change): Promise<void> {
-    const adapter = chainAdapter(this.env, coin);
+    const adapter = this.adapterFor(coin);
     if (!adapter) return;
     for (const [keySetId, watched] of this.watchedByKeySet(book, coin)) {
       const keySet = book.keySets.get(keySetId);
@@ -264,7 +268,7 @@ export class UserAccount extends DurableObject<Env> {
           continue;
         }
         // Burning bug: the same one-time output key in another tx pays nothing new.
-        if (list.some((p) => p.outputKey === f.outputKey) || (await outputKeyOwner(this.db, coin, f.outputKey))) {
+        if (this.creditedOutputKey(book, f.outputKey) || (await outputKeyOwner(this.db, coin, f.outputKey))) {
           console.warn(`ignoring duplicate output key ${f.outputKey} in tx ${tx.hash}`);
           continue;
         }
@@ -286,6 +290,11 @@ export class UserAccount extends DurableObject<Env> {
         change.invoices.add(invoice);
       }
     }
+  }
+
+  private creditedOutputKey(book: Book, outputKey: string): boolean {
+    for (const list of book.payments.values()) if (list.some((p) => p.outputKey === outputKey)) return true;
+    return false;
   }
 
   /** matchKey -> invoice id, per key set, for the coin's watched invoices. */
@@ -379,6 +388,11 @@ export class UserAccount extends DurableObject<Env> {
       const current = await this.ctx.storage.getAlarm();
       if (current === null || current > next || current < now) await this.ctx.storage.setAlarm(next);
     }
+  }
+
+  private adapterFor(coin: Coin): ChainAdapter | null {
+    if (!this.adapters.has(coin)) this.adapters.set(coin, chainAdapter(this.env, coin));
+    return this.adapters.get(coin)!;
   }
 
   private async loadBook(userId: UserId): Promise<Book> {

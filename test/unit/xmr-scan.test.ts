@@ -230,6 +230,10 @@ describe("scanTransaction rules", () => {
     expect(scan(parseScanTx(t.tx_hash, json))).toEqual([]);
   });
 
+  it("refuses a view key that is not 32 bytes instead of silently finding nothing", () => {
+    expect(() => scanTransaction(parse(byName("single_subaddress")), viewKey.subarray(0, 31), watched)).toThrow(RangeError);
+  });
+
   it("hands back whatever owner value the caller mapped the spend key to", () => {
     const invoice = { id: "inv-1" };
     const found = scanTransaction(parse(byName("tiny_amount")), viewKey, new Map([[spendKeyOf(7, 123), invoice]]));

@@ -1,7 +1,7 @@
 // Monero behind the ChainAdapter interface: one subaddress (0, i) per invoice, and view-key
 // scanning of the watcher's compact transactions against the user's pending subaddresses.
 
-import { hexToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { atomic } from "../../domain/amount";
 import { Coin } from "../../domain/coins";
 import type { ChainAdapter, DerivedAddress, FoundPayment, OpenKeySet } from "../adapter";
@@ -9,21 +9,21 @@ import type { XmrNetwork } from "./address";
 import { scanTransaction } from "./scan";
 import { deriveSubaddress } from "./subaddress";
 import type { ScanTx } from "./tx";
-import { bytesToHex } from "@noble/hashes/utils.js";
 
 export interface XmrPublicKeys {
   pubSpendKey: string;
 }
 
 export function xmrAdapter(network: XmrNetwork): ChainAdapter<ScanTx> {
-  // Decoding the view key per tx would dominate small scans; keys are immutable per key set.
-  const viewKeys = new Map<number, Uint8Array>();
+  // Decoding the view key per tx would show in small scans; keyed by the secret, so a key set
+  // re-registered with another view key never uses a stale one.
+  const viewKeys = new Map<string, Uint8Array>();
   const viewKeyOf = (keys: OpenKeySet): Uint8Array => {
-    let key = viewKeys.get(keys.id);
+    if (!keys.secret) throw new Error(`XMR key set ${keys.id} has no private view key`);
+    let key = viewKeys.get(keys.secret);
     if (!key) {
-      if (!keys.secret) throw new Error(`XMR key set ${keys.id} has no private view key`);
       key = hexToBytes(keys.secret);
-      viewKeys.set(keys.id, key);
+      viewKeys.set(keys.secret, key);
     }
     return key;
   };

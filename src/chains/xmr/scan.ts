@@ -43,12 +43,14 @@ const HEX32 = /^[0-9a-f]{64}$/;
  * - A RingCT amount is returned only when mask·G + amount·H equals the output commitment: the
  *   encrypted amount is whatever the sender wrote, the commitment is what consensus checked.
  * - Keys in extra that are not curve points are skipped; they never make this throw.
+ * `privateViewKey` is the output of parsePrivateViewKey; a key of the wrong size throws.
  */
 export function scanTransaction<T>(
   tx: ScanTx,
   privateViewKey: Uint8Array,
   spendKeys: ReadonlyMap<string, T>,
 ): OwnedOutput<T>[] {
+  if (privateViewKey.length !== 32) throw new RangeError("scanTransaction: the private view key must be 32 bytes");
   if (tx.unlockTime !== 0n && tx.coinbase !== true) return [];
   if (spendKeys.size === 0 || tx.outputs.length === 0) return [];
 
