@@ -7,7 +7,8 @@
 import { readFileSync } from "node:fs";
 import { bytesToNumberLE } from "@noble/curves/utils.js";
 import { concatBytes } from "@noble/hashes/utils.js";
-import { AMOUNT_GENERATOR, bytesToHex, hashToScalar, hexToBytes, keccak256, parsePrivateViewKey, parsePublicSpendKey, Point, scalarToBytes, varint } from "../src/chains/xmr/keys";
+import { bytesToHex, hashToScalar, hexToBytes, keccak256, parsePrivateViewKey, parsePublicSpendKey, Point, scalarToBytes, varint } from "../src/chains/xmr/keys";
+import { AMOUNT_GENERATOR } from "../src/chains/xmr/curve";
 import { scanTransaction, type OwnedOutput } from "../src/chains/xmr/scan";
 import { deriveSubaddress } from "../src/chains/xmr/subaddress";
 import { parseScanTx, type ScanTx } from "../src/chains/xmr/tx";

@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { ChainAdapter, ChainBatch, ChainTx, OpenKeySet } from "../chains/adapter";
 import { chainAdapter } from "../chains/registry";
 import { monitoringMs } from "../config";
-import { database, isUniqueViolation, query, transaction, type Db } from "../db/client";
+import { database, isUniqueViolation, transaction, type Db } from "../db/client";
 import { appendEventStatement, eventsAfter } from "../db/events";
 import {
   insertInvoiceStatement,

@@ -3,22 +3,8 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  AMOUNT_GENERATOR,
-  amountCommitment,
-  bytesToHex,
-  CURVE_ORDER,
-  derivationToScalar,
-  deriveSubaddressPublicKey,
-  deriveViewTag,
-  generateKeyDerivation,
-  hexToBytes,
-  parsePrivateViewKey,
-  parsePublicSpendKey,
-  Point,
-  scalarToBytes,
-  varint,
-} from "../../src/chains/xmr/keys";
+import { bytesToHex, CURVE_ORDER, derivationToScalar, deriveViewTag, hexToBytes, parsePrivateViewKey, parsePublicSpendKey, Point, scalarToBytes, varint } from "../../src/chains/xmr/keys";
+import { AMOUNT_GENERATOR, amountCommitment, deriveSubaddressPublicKey, generateKeyDerivation } from "../../src/chains/xmr/curve";
 
 const vectors = JSON.parse(readFileSync(new URL("../vectors/xmr.json", import.meta.url), "utf8"));
 interface Wallet {

@@ -4,20 +4,8 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  AMOUNT_GENERATOR,
-  bytesToHex,
-  CURVE_ORDER,
-  derivationToScalar,
-  deriveSubaddressPublicKey,
-  generateKeyDerivation,
-  hashToScalar,
-  hexToBytes,
-  parsePrivateViewKey,
-  parsePublicSpendKey,
-  Point,
-  scalarToBytes,
-} from "../../src/chains/xmr/keys";
+import { bytesToHex, CURVE_ORDER, derivationToScalar, hashToScalar, hexToBytes, parsePrivateViewKey, parsePublicSpendKey, Point, scalarToBytes } from "../../src/chains/xmr/keys";
+import { AMOUNT_GENERATOR, deriveSubaddressPublicKey, generateKeyDerivation } from "../../src/chains/xmr/curve";
 import { scanTransaction } from "../../src/chains/xmr/scan";
 import { deriveSubaddress } from "../../src/chains/xmr/subaddress";
 import { parseScanTx, type ScanTx } from "../../src/chains/xmr/tx";

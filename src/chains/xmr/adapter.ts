@@ -36,6 +36,8 @@ export function xmrAdapter(network: XmrNetwork): ChainAdapter<ScanTx> {
       return { address: sub.address, matchKey: bytesToHex(sub.spendKey) };
     },
     findPayments<T>(tx: ScanTx, keys: OpenKeySet, watched: ReadonlyMap<string, T>): FoundPayment<T>[] {
+      // A miner reward is locked for 60 blocks: not a way to pay an invoice.
+      if (tx.coinbase) return [];
       return scanTransaction(tx, viewKeyOf(keys), watched).map((o) => ({
         outputIndex: o.outputIndex,
         outputKey: o.outputKey,

@@ -3,18 +3,8 @@
 
 import { bytesToNumberLE } from "@noble/curves/utils.js";
 import { concatBytes, hexToBytes } from "@noble/hashes/utils.js";
-import {
-  amountCommitment,
-  bytesToHex,
-  CURVE_ORDER,
-  derivationToScalar,
-  deriveSubaddressPublicKey,
-  deriveViewTag,
-  generateKeyDerivation,
-  hashToScalar,
-  keccak256,
-  scalarToBytes,
-} from "./keys";
+import { bytesToHex, CURVE_ORDER, derivationToScalar, deriveViewTag, hashToScalar, keccak256, scalarToBytes } from "./keys";
+import { amountCommitment, deriveSubaddressPublicKey, generateKeyDerivation } from "./curve";
 import type { ScanOutput, ScanTx } from "./tx";
 
 export interface OwnedOutput<T> {
