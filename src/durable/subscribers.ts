@@ -26,6 +26,11 @@ export interface SubscriberOptions {
 
 const encoder = new TextEncoder();
 const REPLAY_PAGE = 500;
+/**
+ * A cancelled reader on the Worker side does not reach this object until it writes, so the
+ * heartbeat is also how a client that left is noticed: within this interval.
+ */
+const HEARTBEAT_MS = 5_000;
 
 export class Subscribers {
   private readonly subs = new Set<Subscriber>();
@@ -50,6 +55,8 @@ export class Subscribers {
     }
     const sub: Subscriber = { writer, lastId: afterEventId ?? 0, pending: afterEventId === null ? null : [] };
     this.subs.add(sub);
+    // The reader cancelling (client gone, Worker dropped the stream) errors the writable side.
+    writer.closed.catch(() => this.drop(sub, false));
     this.startHeartbeat();
     if (afterEventId !== null) void this.catchUp(sub);
     return readable;
@@ -112,7 +119,7 @@ export class Subscribers {
     const heartbeat = encoder.encode("\n");
     this.heartbeat = setInterval(() => {
       for (const sub of this.subs) this.write(sub, heartbeat);
-    }, this.opts.heartbeatMs ?? 20_000);
+    }, this.opts.heartbeatMs ?? HEARTBEAT_MS);
   }
 
   private stopHeartbeat(): void {

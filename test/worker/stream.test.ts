@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import { InvoiceStatusType, type InvoiceStatusStreamResponse } from "../../gen/invoice/v1/invoice_pb";
+import type { Env } from "../../src/env";
 import { clients, merchantUser, PROTOCOLS, randomXmrKeys, type Clients } from "./support";
 
 const DB = (env as unknown as { DB: D1Database }).DB;
@@ -150,6 +151,28 @@ describe("expiry", () => {
     const [stored] = (await c.invoices.getInvoices({ paymentIds: [inv.paymentId] })).invoices;
     expect(stored?.status).toBe(InvoiceStatusType.EXPIRED);
   }, 30_000);
+});
+
+describe("clients that go away", () => {
+  it("are removed from the account's and the hub's subscribers promptly", async () => {
+    const c = clients("connect-json");
+    const userId = await merchantUser(c, randomXmrKeys());
+    const account = (env as unknown as Env).USER_ACCOUNT.get((env as unknown as Env).USER_ACCOUNT.idFromName(userId));
+    const hub = (env as unknown as Env).STREAM_HUB.get((env as unknown as Env).STREAM_HUB.idFromName("global"));
+    const before = await hub.subscriberCount();
+    const mine = listen(c, { userId });
+    const global = listen(c, {});
+    await settle();
+    expect(await account.subscriberCount()).toBe(1);
+    expect(await hub.subscriberCount()).toBe(before + 1);
+    await mine.close();
+    await global.close();
+    // Found out by the next write at the latest: an event or the heartbeat.
+    const deadline = Date.now() + 8_000;
+    while (((await account.subscriberCount()) > 0 || (await hub.subscriberCount()) > before) && Date.now() < deadline) await settle();
+    expect(await account.subscriberCount()).toBe(0);
+    expect(await hub.subscriberCount()).toBe(before);
+  });
 });
 
 describe("shutdown", () => {
