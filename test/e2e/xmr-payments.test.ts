@@ -161,17 +161,14 @@ describe("Monero payments against a real monerod", () => {
     await chain.transfer([{ address: inv.address, amount: 550_000_000_000n }]);
     await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
     const lastEvent = stream.messages.at(-1)!.eventId!;
-    await stream.close();
-    for (const cls of ["CHAIN_WATCHER", "USER_ACCOUNT", "STREAM_HUB"]) {
-      for (const id of await service.worker.listDurableObjectIds(cls)) {
-        await service.worker.evictDurableObject(cls, { id }).catch(() => undefined);
-      }
-    }
-    // Blocks arrive while the service is down; the cron watchdog brings the watcher back.
-    await chain.mine(3);
-    await service.worker.scheduled({ cron: "* * * * *", scheduledTime: new Date() });
-    stream = watchStream(service, { userId, afterEventId: lastEvent });
+    // The worker dies without warning; three blocks arrive while it is down.
+    await service.restart(() => chain.mine(3));
+    await stream.done;
+    expect(stream.error()).toBeTruthy(); // the client saw its stream end...
+    stream = watchStream(service, { userId, afterEventId: lastEvent }); // ...and resumes where it was
+    await service.cron(); // the watchdog, as Cloudflare fires it every minute
     await stream.until(reached(inv.paymentId, S.CONFIRMED), 15_000, "CONFIRMED after the restart");
+    expect(stream.statuses(inv.paymentId)).toEqual([S.CONFIRMED]);
     const health = (await (await fetch(new URL("/healthz", service.url))).json()) as { coins: { XMR: { tip: number; cursor: number; lag: number } } };
     expect(health.coins.XMR.tip).toBe((await chain.height()) - 1);
     expect(health.coins.XMR.lag).toBe(0);
