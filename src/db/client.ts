@@ -2,7 +2,7 @@
 // with its cause and reaches the client as the original API's SQL error messages.
 
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
-import { ApiError, Failures } from "../domain/errors";
+import { ApiError, Failures, type ApiFailure } from "../domain/errors";
 import * as schema from "./schema";
 
 export type Db = DrizzleD1Database<typeof schema>;
@@ -12,24 +12,22 @@ export function database(d1: D1Database): Db {
 }
 
 /** Runs a read or single write; any failure becomes "An error occurred while executing a SQL query." */
-export async function query<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (cause) {
-    if (cause instanceof ApiError) throw cause;
-    console.error(`sql query failed: ${what}`, cause);
-    throw new ApiError(Failures.sqlQuery, { cause });
-  }
+export function query<T>(what: string, run: () => Promise<T>): Promise<T> {
+  return failingAs(Failures.sqlQuery, `sql query failed: ${what}`, run);
 }
 
 /** Runs an atomic write batch; a failure becomes "An error occurred while initiating an SQL transaction." */
-export async function transaction<T>(what: string, run: () => Promise<T>): Promise<T> {
+export function transaction<T>(what: string, run: () => Promise<T>): Promise<T> {
+  return failingAs(Failures.sqlTransaction, `sql batch failed: ${what}`, run);
+}
+
+async function failingAs<T>(failure: ApiFailure, log: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (cause) {
     if (cause instanceof ApiError) throw cause;
-    console.error(`sql batch failed: ${what}`, cause);
-    throw new ApiError(Failures.sqlTransaction, { cause });
+    console.error(log, cause);
+    throw new ApiError(failure, { cause });
   }
 }
 

@@ -1,21 +1,11 @@
 // InvoiceService.CreateInvoice and GetInvoices over every protocol: the error table, exact amounts,
 // and subaddress allocation (Monero's own wallet agrees on every address; no index is ever reused).
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import { InvoiceStatusType } from "../../gen/invoice/v1/invoice_pb";
-import { clients, merchant, merchantUser, PROTOCOLS, randomXmrKeys } from "./support";
-
-async function failure(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = ConnectError.from(e);
-    return { code: err.code, message: err.rawMessage };
-  }
-  throw new Error("expected the call to fail");
-}
+import { clients, failure, merchant, merchantUser, PROTOCOLS, randomXmrKeys } from "./support";
 
 const DB = (env as unknown as { DB: D1Database }).DB;
 

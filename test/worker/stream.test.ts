@@ -5,40 +5,14 @@ import { abortAllDurableObjects } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
-import { InvoiceStatusType, type InvoiceStatusStreamResponse } from "../../gen/invoice/v1/invoice_pb";
+import { InvoiceStatusType } from "../../gen/invoice/v1/invoice_pb";
+import { recordStream } from "../support/stream-recorder";
 import type { Env } from "../../src/env";
 import { clients, merchantUser, PROTOCOLS, randomXmrKeys, type Clients } from "./support";
 
 const DB = (env as unknown as { DB: D1Database }).DB;
 
-/** Opens a stream and reads messages in the background until `count` arrived. */
-function listen(c: Clients, req: { userId?: string; afterEventId?: bigint }) {
-  const abort = new AbortController();
-  const got: InvoiceStatusStreamResponse[] = [];
-  let ended: unknown = null;
-  const done = (async () => {
-    try {
-      for await (const m of c.invoices.invoiceStatusStream(req, { signal: abort.signal })) got.push(m);
-    } catch (e) {
-      ended = e;
-    }
-  })();
-  return {
-    got,
-    async take(count: number, timeoutMs = 10_000): Promise<InvoiceStatusStreamResponse[]> {
-      const deadline = Date.now() + timeoutMs;
-      while (got.length < count && Date.now() < deadline && ended === null) await new Promise((r) => setTimeout(r, 20));
-      if (got.length < count) throw new Error(`stream gave ${got.length} of ${count} messages (ended: ${String(ended)})`);
-      return got.slice(0, count);
-    },
-    async close() {
-      abort.abort();
-      await done;
-    },
-    ended: () => ended,
-    done,
-  };
-}
+const listen = (c: Clients, req: { userId?: string; afterEventId?: bigint }) => recordStream(c.invoices, req);
 
 /** Gives the subscription time to register in its Durable Object before events are made. */
 const settle = () => new Promise((r) => setTimeout(r, 150));
@@ -73,7 +47,7 @@ describe.each(PROTOCOLS)("InvoiceStatusStream over %s", (protocol) => {
     const [first] = await s.take(1);
     await s.close();
     expect(first?.invoice?.id).toBe(mine.paymentId);
-    expect(s.got.every((m) => m.invoice?.userId === alice)).toBe(true);
+    expect(s.messages.every((m) => m.invoice?.userId === alice)).toBe(true);
   });
 
   it("without userId carries every user's invoices (the original semantics)", async () => {
@@ -85,7 +59,7 @@ describe.each(PROTOCOLS)("InvoiceStatusStream over %s", (protocol) => {
     const b = await create(c, bob);
     await s.take(2);
     await s.close();
-    const ids = s.got.map((m) => m.invoice?.id);
+    const ids = s.messages.map((m) => m.invoice?.id);
     expect(ids).toContain(a.paymentId);
     expect(ids).toContain(b.paymentId);
   });
@@ -104,7 +78,7 @@ describe.each(PROTOCOLS)("InvoiceStatusStream over %s", (protocol) => {
     const all = await resumed.take(3);
     await resumed.close();
     expect(all[2]?.invoice?.id).toBe(live.paymentId);
-    expect(new Set(resumed.got.map((m) => m.eventId)).size).toBe(resumed.got.length);
+    expect(new Set(resumed.messages.map((m) => m.eventId)).size).toBe(resumed.messages.length);
   });
 
   it("resumes the global stream too", async () => {
@@ -125,7 +99,7 @@ describe.each(PROTOCOLS)("InvoiceStatusStream over %s", (protocol) => {
     ] as const) {
       const s = listen(c, { userId });
       await s.done;
-      const err = ConnectError.from(s.ended());
+      const err = ConnectError.from(s.error());
       expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, message]);
     }
   });
@@ -183,7 +157,7 @@ describe("shutdown", () => {
     await settle();
     await abortAllDurableObjects();
     await s.done;
-    const err = ConnectError.from(s.ended());
+    const err = ConnectError.from(s.error());
     expect([err.code, err.rawMessage]).toEqual([Code.Canceled, "stream has been closed"]);
   });
 });

@@ -1,6 +1,6 @@
 // Clients for the worker under test, one per wire protocol the API serves, and shared fixtures.
 
-import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, createClient, type Code, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { exports } from "cloudflare:workers";
 import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
@@ -59,3 +59,14 @@ export async function merchantUser(c: Clients, keys: { private_view_key: string;
 
 
 export { randomXmrKeys };
+
+/** The Connect code and wire message a call failed with; throws if it succeeded. */
+export async function failure(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = ConnectError.from(e);
+    return { code: err.code, message: err.rawMessage };
+  }
+  throw new Error("expected the call to fail");
+}

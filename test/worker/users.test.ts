@@ -1,17 +1,7 @@
 // UserService over every protocol the API serves: each row of the error table, and the happy paths.
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { clients, merchant, PROTOCOLS, randomXmrKeys } from "./support";
-
-async function failure(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = ConnectError.from(e);
-    return { code: err.code, message: err.rawMessage };
-  }
-  throw new Error("expected the call to fail");
-}
+import { clients, failure, merchant, PROTOCOLS, randomXmrKeys } from "./support";
 
 const L = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"; // the group order l, little-endian
 const SMALL_ORDER = [

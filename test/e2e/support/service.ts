@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { InvoiceService, type InvoiceStatusStreamResponse } from "../../../gen/invoice/v1/invoice_pb";
+import { InvoiceService } from "../../../gen/invoice/v1/invoice_pb";
+import { recordStream } from "../../support/stream-recorder";
 import { UserService } from "../../../gen/user/v1/user_pb";
 import { freePort } from "./ports";
 
@@ -141,38 +142,5 @@ export async function startService(settings: Record<string, string>): Promise<Se
   };
 }
 
-/** A stream that records every message in the background; tests wait for what they expect. */
-export function watchStream(service: Service, req: { userId?: string; afterEventId?: bigint }) {
-  const abort = new AbortController();
-  const messages: InvoiceStatusStreamResponse[] = [];
-  let error: unknown = null;
-  const done = (async () => {
-    try {
-      for await (const m of service.invoices.invoiceStatusStream(req, { signal: abort.signal })) messages.push(m);
-    } catch (e) {
-      error = e;
-    }
-  })();
-  return {
-    messages,
-    error: () => error,
-    done,
-    /** Statuses seen for one invoice, in order. */
-    statuses(invoiceId: string) {
-      return messages.filter((m) => m.invoice?.id === invoiceId).map((m) => m.invoice!.status);
-    },
-    async until(predicate: () => boolean, timeoutMs: number, what: string): Promise<number> {
-      const start = Date.now();
-      while (!predicate()) {
-        if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; error: ${String(error)}`);
-        if (error) throw new Error(`stream ended while waiting for ${what}: ${String(error)}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      return Date.now() - start;
-    },
-    async close() {
-      abort.abort();
-      await done;
-    },
-  };
-}
+/** A recorded stream of the service (see test/support/stream-recorder.ts). */
+export const watchStream = (service: Service, req: { userId?: string; afterEventId?: bigint }) => recordStream(service.invoices, req);
