@@ -3,7 +3,8 @@
 // pool txs and hands everything to the user accounts that watch invoices of the coin.
 
 import { DurableObject } from "cloudflare:workers";
-import type { ChainBatch, ChainBlock, ChainSource, ChainTx } from "../chains/adapter";
+import type { ChainBatch } from "../chains/adapter";
+import { emptyCursor, followChain, type ChainCursor } from "../chains/follow";
 import { chainSource, pollIntervalMs } from "../chains/registry";
 import { monitoringMs } from "../config";
 import { readChainState, writeChainState } from "../db/chain-state";
@@ -21,22 +22,6 @@ const CURSOR_DEPTH = 20;
 const MAX_BACKOFF_MS = 60_000;
 /** User accounts called at once (Workers allow 6 open connections per invocation). */
 const FANOUT = 6;
-
-interface CursorBlock {
-  height: number;
-  hash: string;
-  txs: string[];
-}
-
-/** The chain position this watcher has fully delivered, kept in DO storage. */
-interface Cursor {
-  /** Oldest first; the last entry is the highest fully processed block. */
-  blocks: CursorBlock[];
-  /** Pool txs already delivered. */
-  poolSeen: string[];
-  /** Start time of the last tick that was caught up with the tip and the pool. */
-  scannedThrough: number;
-}
 
 const CURSOR_KEY = "cursor";
 const COIN_KEY = "coin";
@@ -85,96 +70,19 @@ export class ChainWatcher extends DurableObject<Env> {
       await this.ctx.storage.delete(CURSOR_KEY);
       return false;
     }
-    const tip = await source.tipHeight();
-    const stored = await this.ctx.storage.get<Cursor>(CURSOR_KEY);
-    const cursor: Cursor = stored ?? { blocks: [], poolSeen: [], scannedThrough: 0 };
-    const blocks: ChainBlock[] = [];
-    let orphanedAbove: number | null = null;
-    const suspects = new Set<string>();
-    const rollBack = async () => {
-      const fork = await this.findFork(source, cursor, tip);
-      for (const b of cursor.blocks) if (b.height > fork) b.txs.forEach((t) => suspects.add(t));
-      cursor.blocks = cursor.blocks.filter((b) => b.height <= fork);
-      while (blocks.length > 0 && blocks.at(-1)!.height > fork) blocks.pop();
-      orphanedAbove = Math.min(orphanedAbove ?? fork, fork);
-      return fork + 1;
-    };
-
-    // A reorg to a chain no longer than ours shows no new block: compare our top with the node's.
-    const top = cursor.blocks.at(-1);
-    if (top && (top.height > tip || (top.height === tip && (await source.blockHash(tip)) !== top.hash))) await rollBack();
-    // A fresh start begins at the tip block: payments to invoices created now can only come now.
-    let next = (cursor.blocks.at(-1)?.height ?? tip - 1) + 1;
-    while (next <= tip && blocks.length < MAX_BLOCKS_PER_TICK) {
-      const block = await source.block(next);
-      const parent = cursor.blocks.at(-1);
-      if (parent && parent.hash !== block.prevHash) {
-        next = await rollBack();
-        continue;
-      }
-      blocks.push(block);
-      cursor.blocks.push({ height: block.height, hash: block.hash, txs: block.txs.map((t) => t.hash) });
-      next += 1;
-    }
-    for (const b of blocks) b.txs.forEach((t) => suspects.delete(t.hash));
-    const caughtUp = next > tip;
-
-    // The pool only makes sense against a chain we are level with.
-    let mempool: ChainTx[] = [];
-    let gone: string[] = [];
-    let poolSeen = cursor.poolSeen;
-    if (caughtUp) {
-      const pool = await source.poolHashes();
-      const poolSet = new Set(pool);
-      const seen = new Set(cursor.poolSeen);
-      const fresh = pool.filter((h) => !seen.has(h) || suspects.has(h));
-      const { txs, doubtful } = await source.poolTxs(fresh);
-      mempool = txs;
-      const minedNow = new Set(blocks.flatMap((b) => b.txs.map((t) => t.hash)));
-      const vanished = [...new Set([...cursor.poolSeen, ...suspects])].filter((h) => !poolSet.has(h) && !minedNow.has(h));
-      const status = await source.txStatus(vanished);
-      gone = vanished.filter((h) => status.get(h) === "missing");
-      // Double-spend-flagged txs are looked at again next tick; they never count while flagged.
-      const doubtfulSet = new Set(doubtful);
-      poolSeen = pool.filter((h) => !doubtfulSet.has(h) && (seen.has(h) || txs.some((t) => t.hash === h)));
-      gone.push(...doubtful.filter((h) => seen.has(h)));
-    }
-
-    const batch: ChainBatch = {
-      coin,
-      tipHeight: tip,
-      orphanedAbove,
-      blocks,
-      mempool,
-      gone,
-      scannedThrough: caughtUp ? tickStart : cursor.scannedThrough,
-      observedAfter: cursor.scannedThrough,
-    };
-    await this.deliver(users, batch);
-
-    cursor.blocks = cursor.blocks.slice(-CURSOR_DEPTH);
-    cursor.poolSeen = poolSeen;
-    cursor.scannedThrough = batch.scannedThrough;
+    const stored = (await this.ctx.storage.get<ChainCursor>(CURSOR_KEY)) ?? emptyCursor();
+    const { step, cursor } = await followChain(source, stored, { now: tickStart, maxBlocks: MAX_BLOCKS_PER_TICK, depth: CURSOR_DEPTH });
+    await this.deliver(users, { coin, ...step });
     await this.ctx.storage.put(CURSOR_KEY, cursor);
     await writeChainState(this.db, {
       coin,
-      tipHeight: tip,
+      tipHeight: step.tipHeight,
       cursorHeight: cursor.blocks.at(-1)?.height ?? null,
       scannedThrough: cursor.scannedThrough,
       lastError: null,
       updatedAt: Date.now(),
     });
     return true;
-  }
-
-  /** Highest height at which our stored hash is still on the node's chain. */
-  private async findFork(source: ChainSource, cursor: Cursor, tip: number): Promise<number> {
-    for (let i = cursor.blocks.length - 1; i >= 0; i--) {
-      const b = cursor.blocks[i]!;
-      if (b.height <= tip && (await source.blockHash(b.height)) === b.hash) return b.height;
-    }
-    // Deeper than we remember: re-process from just below the oldest remembered block.
-    return (cursor.blocks[0]?.height ?? 1) - 1;
   }
 
   /** Every user must take the batch; one failure fails the tick so nothing advances past it. */

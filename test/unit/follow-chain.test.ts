@@ -1,0 +1,254 @@
+// Following a chain: blocks in order and never skipped, reorgs of every shape, and the pool's new,
+// mined, dropped and double-spent txs. The chain here is an in-memory model of a node's view.
+import { describe, expect, it } from "vitest";
+import type { ChainBlock, ChainSource, TxStatus } from "../../src/chains/adapter";
+import { emptyCursor, followChain, type ChainCursor } from "../../src/chains/follow";
+
+type Tx = { hash: string };
+
+/** A node's chain and pool, with the operations a test needs (mine, pop, drop, flag) and call counts. */
+class ModelChain implements ChainSource<Tx> {
+  blocks: { hash: string; prevHash: string; txs: string[] }[] = [{ hash: "b0", prevHash: "", txs: [] }];
+  pool = new Map<string, { doubleSpend: boolean }>();
+  calls: string[] = [];
+  private serial = 0;
+
+  mine(count = 1): void {
+    for (let i = 0; i < count; i++) {
+      const txs = [...this.pool.keys()].filter((h) => !this.pool.get(h)!.doubleSpend);
+      txs.forEach((h) => this.pool.delete(h));
+      this.blocks.push({ hash: `b${this.blocks.length}-${++this.serial}`, prevHash: this.blocks.at(-1)!.hash, txs });
+    }
+  }
+  pop(count: number): void {
+    for (let i = 0; i < count; i++) this.blocks.pop()!.txs.forEach((h) => this.pool.set(h, { doubleSpend: false }));
+  }
+  send(hash: string, doubleSpend = false): void {
+    this.pool.set(hash, { doubleSpend });
+  }
+
+  async tipHeight() {
+    this.calls.push("tip");
+    return this.blocks.length - 1;
+  }
+  async block(height: number): Promise<ChainBlock<Tx>> {
+    this.calls.push("block");
+    const b = this.blocks[height];
+    if (!b) throw new Error(`no block ${height}`);
+    return { height, hash: b.hash, prevHash: b.prevHash, timestamp: height, txs: b.txs.map((hash) => ({ hash })) };
+  }
+  async blockHash(height: number) {
+    this.calls.push("blockHash");
+    return this.blocks[height]!.hash;
+  }
+  async poolHashes() {
+    this.calls.push("poolHashes");
+    return [...this.pool.keys()];
+  }
+  async poolTxs(hashes: string[]) {
+    this.calls.push("poolTxs");
+    const live = hashes.filter((h) => this.pool.has(h));
+    return { txs: live.filter((h) => !this.pool.get(h)!.doubleSpend).map((hash) => ({ hash })), doubtful: live.filter((h) => this.pool.get(h)!.doubleSpend) };
+  }
+  async txStatus(hashes: string[]) {
+    this.calls.push("txStatus");
+    const out = new Map<string, TxStatus>();
+    for (const h of hashes) out.set(h, this.pool.has(h) ? "pool" : this.blocks.some((b) => b.txs.includes(h)) ? "block" : "missing");
+    return out;
+  }
+}
+
+/** Follows step by step, keeping the cursor as the watcher does after a successful delivery. */
+function follower(chain: ModelChain, maxBlocks = 20) {
+  let cursor: ChainCursor = emptyCursor();
+  let clock = 1000;
+  return {
+    get cursor() {
+      return cursor;
+    },
+    async step() {
+      chain.calls = [];
+      const r = await followChain(chain, cursor, { now: (clock += 1000), maxBlocks, depth: 20 });
+      cursor = r.cursor;
+      return { ...r.step, heights: r.step.blocks.map((b) => b.height), pool: r.step.mempool.map((t) => t.hash) };
+    },
+  };
+}
+
+describe("followChain", () => {
+  it("starts with the last `depth` blocks up to the tip, and reads the pool", async () => {
+    const chain = new ModelChain();
+    chain.mine(5);
+    chain.send("t1");
+    const f = follower(chain);
+    const s = await f.step();
+    expect(s).toMatchObject({ heights: [0, 1, 2, 3, 4, 5], pool: ["t1"], tipHeight: 5, orphanedAbove: null, scannedThrough: 2000, observedAfter: 0 });
+  });
+
+  it("delivers every new block once, in order, catching up in bounded steps", async () => {
+    const chain = new ModelChain();
+    const f = follower(chain, 20);
+    await f.step();
+    chain.mine(45);
+    const a = await f.step();
+    const b = await f.step();
+    const c = await f.step();
+    expect([a.heights, b.heights, c.heights]).toEqual([range(1, 20), range(21, 40), range(41, 45)]);
+    // Behind the tip: no pool, and scannedThrough stays where it was until level again.
+    expect([a.scannedThrough, b.scannedThrough, c.scannedThrough]).toEqual([2000, 2000, 5000]);
+    expect(c.observedAfter).toBe(2000);
+    expect(a.pool).toEqual([]);
+    expect((await f.step()).heights).toEqual([]);
+  });
+
+  it("finds a reorg to a longer chain by parent hash and re-delivers from the fork", async () => {
+    const chain = new ModelChain();
+    chain.mine(10);
+    const f = follower(chain);
+    await f.step();
+    chain.mine(2);
+    await f.step();
+    chain.pop(3);
+    chain.mine(5);
+    const s = await f.step();
+    expect(s.orphanedAbove).toBe(9);
+    expect(s.heights).toEqual([10, 11, 12, 13, 14]);
+    expect(f.cursor.blocks.at(-1)!.hash).toBe(chain.blocks[14]!.hash);
+  });
+
+  it("finds a reorg to a chain of the same height (no new block to show it)", async () => {
+    const chain = new ModelChain();
+    chain.mine(10);
+    const f = follower(chain);
+    await f.step();
+    chain.pop(2);
+    chain.mine(2);
+    const s = await f.step();
+    expect(s.orphanedAbove).toBe(8);
+    expect(s.heights).toEqual([9, 10]);
+  });
+
+  it("follows a chain that got shorter, then grows again", async () => {
+    const chain = new ModelChain();
+    chain.mine(10);
+    const f = follower(chain);
+    await f.step();
+    chain.pop(3);
+    const s = await f.step();
+    expect([s.orphanedAbove, s.heights, s.tipHeight]).toEqual([7, [], 7]);
+    chain.mine(1);
+    expect((await f.step()).heights).toEqual([8]);
+  });
+
+  it("re-delivers as pool txs the txs of orphaned blocks that went back to the pool", async () => {
+    const chain = new ModelChain();
+    const f = follower(chain);
+    await f.step();
+    chain.send("pay");
+    expect((await f.step()).pool).toEqual(["pay"]);
+    chain.mine(1);
+    const mined = await f.step();
+    expect(mined.blocks[0]!.txs.map((t) => t.hash)).toEqual(["pay"]);
+    expect(mined.gone).toEqual([]);
+    chain.pop(1);
+    const back = await f.step();
+    expect([back.orphanedAbove, back.pool, back.gone]).toEqual([0, ["pay"], []]);
+  });
+
+  it("reports a delivered pool tx that vanished without being mined as gone", async () => {
+    const chain = new ModelChain();
+    const f = follower(chain);
+    await f.step();
+    chain.send("pay");
+    await f.step();
+    chain.pool.delete("pay");
+    expect((await f.step()).gone).toEqual(["pay"]);
+    expect((await f.step()).gone).toEqual([]);
+  });
+
+  it("reports the tx of an orphaned block as gone when it did not come back", async () => {
+    const chain = new ModelChain();
+    const f = follower(chain);
+    await f.step();
+    chain.send("pay");
+    chain.mine(1);
+    await f.step();
+    chain.pop(1);
+    chain.pool.delete("pay");
+    chain.mine(2);
+    const s = await f.step();
+    expect([s.orphanedAbove, s.heights, s.gone]).toEqual([0, [1, 2], ["pay"]]);
+  });
+
+  it("never delivers a tx flagged as a double spend, and delivers it once the flag is gone", async () => {
+    const chain = new ModelChain();
+    const f = follower(chain);
+    await f.step();
+    chain.send("ds", true);
+    chain.send("ok");
+    expect((await f.step()).pool).toEqual(["ok"]);
+    expect((await f.step()).pool).toEqual([]);
+    chain.pool.get("ds")!.doubleSpend = false;
+    expect((await f.step()).pool).toEqual(["ds"]);
+  });
+
+  it("takes back a delivered tx whose double spend was mined instead", async () => {
+    const chain = new ModelChain();
+    const f = follower(chain);
+    await f.step();
+    chain.send("pay");
+    await f.step();
+    chain.pool.delete("pay"); // the conflicting tx won
+    chain.send("conflict");
+    chain.mine(1);
+    const s = await f.step();
+    expect([s.heights, s.gone]).toEqual([[1], ["pay"]]);
+  });
+
+  it("re-delivers deeper than it remembers when the fork is below its window", async () => {
+    const chain = new ModelChain();
+    chain.mine(60);
+    const f = follower(chain);
+    await f.step(); // remembers 41..60
+    chain.pop(30);
+    chain.mine(31);
+    const s = await f.step();
+    expect(s.orphanedAbove).toBe(20);
+    expect(s.heights).toEqual(range(21, 40));
+  });
+
+  it("leaves its input cursor untouched, so a failed delivery repeats the same step", async () => {
+    const chain = new ModelChain();
+    chain.mine(3);
+    const before = emptyCursor();
+    const snapshot = structuredClone(before);
+    await followChain(chain, before, { now: 1, maxBlocks: 20, depth: 20 });
+    expect(before).toEqual(snapshot);
+  });
+
+  it("keeps node calls per step fixed: 3 when nothing happened, 2 per new block", async () => {
+    const chain = new ModelChain();
+    chain.mine(3);
+    const f = follower(chain);
+    await f.step();
+    await f.step();
+    expect(chain.calls).toEqual(["tip", "blockHash", "poolHashes"]);
+    chain.mine(2);
+    await f.step();
+    expect(chain.calls).toEqual(["tip", "block", "block", "poolHashes"]);
+  });
+
+  it("remembers only the last `depth` blocks", async () => {
+    const chain = new ModelChain();
+    const f = follower(chain);
+    await f.step();
+    chain.mine(30);
+    await f.step();
+    await f.step();
+    expect(f.cursor.blocks.map((b) => b.height)).toEqual(range(11, 30));
+  });
+});
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
