@@ -6,7 +6,8 @@ import type { XmrNetwork } from "./chains/xmr/address";
 import type { Env } from "./env";
 
 export interface XmrConfig {
-  network: XmrNetwork;
+  /** Null when XMR_NETWORK is set to something else: XMR stays disabled rather than guess. */
+  network: XmrNetwork | null;
   daemonUrls: string[];
   user?: string;
   pass?: string;
@@ -16,7 +17,7 @@ export interface XmrConfig {
 export function xmrConfig(env: Env): XmrConfig {
   const network = env.XMR_NETWORK?.trim().toLowerCase() || "mainnet";
   return {
-    network: network === "stagenet" || network === "testnet" ? network : "mainnet",
+    network: network === "mainnet" || network === "stagenet" || network === "testnet" ? network : null,
     daemonUrls: splitList(env.XMR_DAEMON_URL),
     user: env.XMR_DAEMON_USER || undefined,
     pass: env.XMR_DAEMON_PASS || undefined,
@@ -29,7 +30,9 @@ export function monitoringMs(env: Env): number {
 }
 
 export function isCoinEnabled(env: Env, coin: Coin): boolean {
-  return coin === Coin.XMR && xmrConfig(env).daemonUrls.length > 0;
+  if (coin !== Coin.XMR) return false;
+  const cfg = xmrConfig(env);
+  return cfg.network !== null && cfg.daemonUrls.length > 0;
 }
 
 export function enabledCoins(env: Env): Coin[] {

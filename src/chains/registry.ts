@@ -1,7 +1,7 @@
 // Which adapter and node source serve each enabled coin, built from the environment.
 // Adding a chain adds a case here and a folder beside this file.
 
-import { xmrConfig } from "../config";
+import { isCoinEnabled, xmrConfig } from "../config";
 import { Coin } from "../domain/coins";
 import type { Env } from "../env";
 import type { ChainAdapter, ChainSource } from "./adapter";
@@ -10,14 +10,14 @@ import { createMoneroDaemon } from "./xmr/daemon";
 import { xmrSource } from "./xmr/source";
 
 export function chainAdapter(env: Env, coin: Coin): ChainAdapter | null {
-  if (coin === Coin.XMR) return xmrAdapter(xmrConfig(env).network) as ChainAdapter;
-  return null;
+  const network = coin === Coin.XMR ? xmrConfig(env).network : null;
+  return network ? (xmrAdapter(network) as ChainAdapter) : null;
 }
 
 export function chainSource(env: Env, coin: Coin): ChainSource | null {
-  if (coin !== Coin.XMR) return null;
+  // Never follow a chain whose payments could not be recognised: the cursor would move past them.
+  if (coin !== Coin.XMR || !isCoinEnabled(env, coin)) return null;
   const cfg = xmrConfig(env);
-  if (cfg.daemonUrls.length === 0) return null;
   return xmrSource(createMoneroDaemon({ urls: cfg.daemonUrls, user: cfg.user, pass: cfg.pass }));
 }
 
