@@ -3,6 +3,7 @@
 
 import { Coin } from "./domain/coins";
 import type { XmrNetwork } from "./chains/xmr/address";
+import { parseDaemonUrls } from "./chains/xmr/daemon";
 import type { Env } from "./env";
 
 export interface XmrConfig {
@@ -18,7 +19,7 @@ export function xmrConfig(env: Env): XmrConfig {
   const network = env.XMR_NETWORK?.trim().toLowerCase() || "mainnet";
   return {
     network: network === "mainnet" || network === "stagenet" || network === "testnet" ? network : null,
-    daemonUrls: splitList(env.XMR_DAEMON_URL),
+    daemonUrls: parseDaemonUrls(env.XMR_DAEMON_URL),
     user: env.XMR_DAEMON_USER || undefined,
     pass: env.XMR_DAEMON_PASS || undefined,
     pollMs: seconds(env.XMR_POLL_SECONDS, 5) * 1000,
@@ -37,13 +38,6 @@ export function isCoinEnabled(env: Env, coin: Coin): boolean {
 
 export function enabledCoins(env: Env): Coin[] {
   return [Coin.XMR].filter((c) => isCoinEnabled(env, c));
-}
-
-export function splitList(value: string | undefined): string[] {
-  return (value ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
 }
 
 function seconds(value: string | undefined, fallback: number): number {
