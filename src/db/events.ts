@@ -1,6 +1,6 @@
 // The durable event log behind InvoiceStatusStream: append in a state change's batch, read to resume.
 
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt, max } from "drizzle-orm";
 import type { InvoiceEvent, InvoiceSnapshot } from "../domain/events";
 import { query, type Db } from "./client";
 import { events } from "./schema";
@@ -38,4 +38,10 @@ export async function eventsAfter(
   return rows
     .filter((r) => opts.beforeId === undefined || r.id < opts.beforeId)
     .map((r) => ({ id: r.id, invoice: JSON.parse(r.snapshot) as InvoiceSnapshot }));
+}
+
+/** The newest event id in the log, 0 when empty. */
+export async function latestEventId(db: Db): Promise<number> {
+  const row = await query("read latest event id", () => db.select({ id: max(events.id) }).from(events).get());
+  return row?.id ?? 0;
 }

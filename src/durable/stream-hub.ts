@@ -4,7 +4,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { database, type Db } from "../db/client";
-import { eventsAfter } from "../db/events";
+import { eventsAfter, latestEventId } from "../db/events";
 import { Failures } from "../domain/errors";
 import type { InvoiceEvent } from "../domain/events";
 import type { Env } from "../env";
@@ -17,8 +17,8 @@ export class StreamHub extends DurableObject<Env> {
   private readonly db: Db;
   private readonly subscribers: Subscribers;
   private readonly queue = new SerialQueue();
-  /** Highest event id delivered; 0 = none since this instance started. */
-  private lastId = 0;
+  /** Highest event id delivered (or in the log when this instance started); null before start. */
+  private lastId: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -26,8 +26,17 @@ export class StreamHub extends DurableObject<Env> {
     this.subscribers = new Subscribers({ replay: (afterId, limit) => eventsAfter(this.db, afterId, { limit }) });
   }
 
-  subscribe(afterEventId: number | null): ReadableStream<Uint8Array> {
+  async subscribe(afterEventId: number | null): Promise<ReadableStream<Uint8Array>> {
+    await this.queue.run(() => this.start());
     return this.subscribers.open(afterEventId, Failures.tooManySubscribers);
+  }
+
+  /**
+   * The log position this instance starts from. Publishes may arrive out of order (accounts do not
+   * wait for them), so even the first one must be placed against the log, not taken as the start.
+   */
+  private async start(): Promise<void> {
+    if (this.lastId === null) this.lastId = await latestEventId(this.db);
   }
 
   /**
@@ -36,10 +45,11 @@ export class StreamHub extends DurableObject<Env> {
    */
   async publish(events: InvoiceEvent[]): Promise<void> {
     await this.queue.run(async () => {
+      await this.start();
       for (const event of [...events].sort((a, b) => a.id - b.id)) {
-        if (event.id <= this.lastId) continue;
-        if (this.lastId > 0 && event.id > this.lastId + 1) {
-          const missed = await eventsAfter(this.db, this.lastId, { beforeId: event.id, limit: GAP_FILL_LIMIT });
+        if (event.id <= this.lastId!) continue;
+        if (event.id > this.lastId! + 1) {
+          const missed = await eventsAfter(this.db, this.lastId!, { beforeId: event.id, limit: GAP_FILL_LIMIT });
           if (missed.length > 0) this.deliver(missed);
         }
         this.deliver([event]);
@@ -49,7 +59,7 @@ export class StreamHub extends DurableObject<Env> {
 
   private deliver(events: InvoiceEvent[]): void {
     this.subscribers.publish(events);
-    this.lastId = Math.max(this.lastId, events[events.length - 1]!.id);
+    this.lastId = Math.max(this.lastId ?? 0, events[events.length - 1]!.id);
   }
 
   /** Subscriber count, for /healthz and tests. */

@@ -17,7 +17,7 @@ import {
   watchedInvoicesOfUser,
 } from "../db/invoices";
 import { readChainState } from "../db/chain-state";
-import { activateKeySetStatements, activeKeySet, bumpNextIndexStatement, keySetByFingerprint, keySetsById, type KeySetRow } from "../db/key-sets";
+import { activateKeySetStatements, bumpNextIndexStatement, keySetByFingerprint, keySetsById, type KeySetRow } from "../db/key-sets";
 import { importSealKey, seal, unseal } from "../db/sealed";
 import { userExists } from "../db/users";
 import { atomic, ZERO } from "../domain/amount";
@@ -72,6 +72,7 @@ export class UserAccount extends DurableObject<Env> {
   private readonly queue = new SerialQueue();
   private readonly subscribers: Subscribers;
   private userId: UserId | null = null;
+  private known = false;
   private book: Book | null = null;
   private sealKey: Promise<CryptoKey> | null = null;
   private readonly openKeys = new Map<number, OpenKeySet>();
@@ -89,7 +90,7 @@ export class UserAccount extends DurableObject<Env> {
 
   async updateKeys(userId: UserId, keys: NewKeys): Promise<Outcome<null>> {
     return this.serially(userId, async () => {
-      if (!(await userExists(this.db, userId))) return { ok: false, failure: Failures.unknownUser };
+      if (!(await this.userExists(userId))) return { ok: false, failure: Failures.unknownUser };
       const existing = await keySetByFingerprint(this.db, keys.coin, keys.fingerprint);
       if (existing && existing.userId !== userId) return { ok: false, failure: Failures.keysUsedByAnotherUser };
       const sealedSecret = keys.secret === null ? null : await seal(await this.sealKeyOf(), keys.secret, sealContext(keys.coin, keys.fingerprint));
@@ -115,7 +116,7 @@ export class UserAccount extends DurableObject<Env> {
   /** The active key sets' public and secret parts, per coin (GetCryptoKeys). */
   async readKeys(userId: UserId): Promise<Outcome<Partial<Record<Coin, OpenKeySet>>>> {
     return this.serially(userId, async () => {
-      if (!(await userExists(this.db, userId))) return { ok: false, failure: Failures.unknownUser };
+      if (!(await this.userExists(userId))) return { ok: false, failure: Failures.unknownUser };
       const out: Partial<Record<Coin, OpenKeySet>> = {};
       for (const row of (await keySetsById(this.db, userId)).values()) {
         if (row.active) out[row.coin as Coin] = await this.openKeySet(row);
@@ -131,12 +132,13 @@ export class UserAccount extends DurableObject<Env> {
 
   async createInvoice(userId: UserId, req: NewInvoice): Promise<Outcome<{ id: string; address: string }>> {
     return this.serially(userId, async () => {
-      if (!(await userExists(this.db, userId))) return { ok: false, failure: Failures.unknownUser };
+      if (!(await this.userExists(userId))) return { ok: false, failure: Failures.unknownUser };
       const adapter = this.adapterFor(req.coin);
       if (!adapter) return { ok: false, failure: Failures.coinNotEnabled(req.coin) };
-      const keySet = await activeKeySet(this.db, userId, req.coin);
-      if (!keySet) return { ok: false, failure: Failures.noKeys(req.coin) };
       const book = await this.loadBook(userId);
+      // This object writes every key set of its user, so the book's copy is current.
+      const keySet = [...book.keySets.values()].find((k) => k.active && k.coin === req.coin);
+      if (!keySet) return { ok: false, failure: Failures.noKeys(req.coin) };
       const index = keySet.nextIndex;
       const derived = adapter.deriveAddress(await this.openKeySet(keySet), index);
       const now = Date.now();
@@ -350,12 +352,10 @@ export class UserAccount extends DurableObject<Env> {
   private async publish(events: InvoiceEvent[]): Promise<void> {
     if (events.length === 0) return;
     this.subscribers.publish(events);
-    try {
-      await this.env.STREAM_HUB.get(this.env.STREAM_HUB.idFromName("global")).publish(events);
-    } catch (cause) {
-      // The hub fills gaps from the event log on its next event; nothing is lost.
-      console.error("stream hub publish failed", cause);
-    }
+    // Not awaited: the hub orders by event id and fills gaps from the log, so publishes that
+    // overtake each other or fail lose nothing, and this user's work need not wait for it.
+    const hub = this.env.STREAM_HUB.get(this.env.STREAM_HUB.idFromName("global"));
+    this.ctx.waitUntil(hub.publish(events).catch((cause: unknown) => console.error("stream hub publish failed", cause)));
   }
 
   /** Closed invoices stay in memory for the monitoring window (late payments), then leave. */
@@ -388,6 +388,12 @@ export class UserAccount extends DurableObject<Env> {
       const current = await this.ctx.storage.getAlarm();
       if (current === null || current > next || current < now) await this.ctx.storage.setAlarm(next);
     }
+  }
+
+  /** Users are never deleted: once seen, the answer is cached for the object's lifetime. */
+  private async userExists(userId: UserId): Promise<boolean> {
+    if (!this.known) this.known = await userExists(this.db, userId);
+    return this.known;
   }
 
   private adapterFor(coin: Coin): ChainAdapter | null {
