@@ -81,6 +81,8 @@ export class Subscribers {
         const page = await this.opts.replay(sub.lastId, REPLAY_PAGE);
         for (const e of page) this.send(sub, e);
         if (page.length < REPLAY_PAGE || !this.subs.has(sub)) break;
+        // A long replay goes at the reader's pace, a page at a time, not all into memory.
+        await sub.writer.ready;
       }
       // Events published during the replay: the log may already have covered some of them.
       const queued = sub.pending ?? [];

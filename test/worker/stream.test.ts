@@ -81,6 +81,26 @@ describe.each(PROTOCOLS)("InvoiceStatusStream over %s", (protocol) => {
     expect(new Set(resumed.messages.map((m) => m.eventId)).size).toBe(resumed.messages.length);
   });
 
+  it("replays a long history page by page, in order", async () => {
+    const { userId } = await c.users.registerUser({});
+    const { meta } = await DB.prepare(
+      `INSERT INTO events (user_id, invoice_id, status, snapshot, created_at)
+       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1203)
+       SELECT ?1, printf('00000000-0000-4000-8000-%012d', i), 0,
+              json_object('id', printf('00000000-0000-4000-8000-%012d', i), 'userId', ?1, 'coin', 0, 'address', 'a',
+                          'required', '1', 'actual', '0', 'confirmationsRequired', 1, 'status', 0, 'createdAt', 0,
+                          'expiresAt', 0, 'confirmedAt', NULL, 'txId', NULL), 0
+       FROM n`,
+    )
+      .bind(userId)
+      .run();
+    expect(meta.changes).toBe(1203);
+    const s = listen(c, { userId, afterEventId: 0n });
+    const got = await s.take(1203, 20_000);
+    await s.close();
+    expect(got.map((m) => m.invoice!.id)).toEqual(Array.from({ length: 1203 }, (_, i) => `00000000-0000-4000-8000-${String(i + 1).padStart(12, "0")}`));
+  });
+
   it("resumes the global stream too", async () => {
     const userId = await merchantUser(c, randomXmrKeys());
     const a = await create(c, userId);
