@@ -168,7 +168,11 @@ export class UserAccount extends DurableObject<Env> {
           bumpNextIndexStatement(this.db, keySet.id, index + 1, now),
           appendEventStatement(this.db, snapshot, now),
         ]),
-      );
+      ).catch((error: unknown) => {
+        // The batch may have committed before its answer was lost: re-read the counter next time.
+        this.book = null;
+        throw error;
+      });
       book.invoices.set(invoice.id, invoice);
       book.payments.set(invoice.id, []);
       book.keySets.set(keySet.id, { ...keySet, nextIndex: index + 1 });
