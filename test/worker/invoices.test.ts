@@ -116,8 +116,8 @@ describe("subaddress allocation", () => {
   });
 });
 
-describe("GetInvoices (deprecated)", () => {
-  const c = clients("connect-json");
+describe.each(PROTOCOLS)("GetInvoices (deprecated) over %s", (protocol) => {
+  const c = clients(protocol);
 
   it("returns the invoices asked for and omits unknown ids", async () => {
     const userId = await merchantUser(c, randomXmrKeys());
