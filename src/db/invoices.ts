@@ -1,7 +1,7 @@
 // Invoices and their payments: row <-> domain mapping, the reads the service needs, and the
 // write statements a state change is made of (the caller batches them atomically).
 
-import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
 import { atomic } from "../domain/amount";
 import type { Coin } from "../domain/coins";
 import type { InvoiceId, UserId } from "../domain/ids";
@@ -162,6 +162,3 @@ export function upsertPaymentStatement(db: Db, coin: Coin, p: Payment, now: numb
       set: { height: p.height, gone: p.gone, updatedAt: now },
     });
 }
-
-export const countInvoices = (db: Db) =>
-  query("count invoices", async () => (await db.select({ n: sql<number>`count(*)` }).from(invoices).get())?.n ?? 0);

@@ -9,16 +9,6 @@ import { keySets } from "./schema";
 
 export type KeySetRow = typeof keySets.$inferSelect;
 
-export async function activeKeySet(db: Db, userId: UserId, coin: Coin): Promise<KeySetRow | undefined> {
-  return query("find active key set", () =>
-    db
-      .select()
-      .from(keySets)
-      .where(and(eq(keySets.userId, userId), eq(keySets.coin, coin), eq(keySets.active, true)))
-      .get(),
-  );
-}
-
 export async function keySetByFingerprint(db: Db, coin: Coin, fingerprint: string): Promise<KeySetRow | undefined> {
   return query("find key set", () =>
     db

@@ -5,12 +5,10 @@ import { base64, hex } from "@scure/base";
 
 const PREFIX = "v1:";
 
-export class SealKeyError extends Error {}
-
-/** Imports the 32-byte key given as base64 or hex; throws SealKeyError when missing or malformed. */
+/** Imports the 32-byte key given as base64 or hex; throws when missing or malformed. */
 export async function importSealKey(secret: string | undefined): Promise<CryptoKey> {
   const raw = decodeKey(secret?.trim() ?? "");
-  if (!raw) throw new SealKeyError("KEYS_ENCRYPTION_KEY must be 32 bytes in base64 or hex");
+  if (!raw) throw new Error("KEYS_ENCRYPTION_KEY must be 32 bytes in base64 or hex");
   return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
 }
 

@@ -64,9 +64,3 @@ export function formatAmount(amount: bigint, decimals: number): string {
 export function amountToDouble(amount: bigint, decimals: number): number {
   return Number(formatAmount(amount, decimals));
 }
-
-export function sumAtomic(values: Iterable<bigint>): Atomic {
-  let total = 0n;
-  for (const v of values) total += v;
-  return total as Atomic;
-}

@@ -133,7 +133,7 @@ export function advanceInvoice(invoice: Invoice, payments: readonly Payment[], c
   }
   if (invoice.status === InvoiceStatus.PendingMempool) {
     const required = invoice.confirmationsRequired;
-    if (counted.every((p) => confirmationsOf(p, chain.tipHeight) >= required || required === 0)) {
+    if (counted.every((p) => confirmationsOf(p, chain.tipHeight) >= required)) {
       invoice.status = InvoiceStatus.Confirmed;
       invoice.confirmedAt = chain.now;
       invoice.closedAt = chain.now;

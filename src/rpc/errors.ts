@@ -2,7 +2,7 @@
 // else is logged with its cause and becomes the method's documented internal error.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ApiError, type ApiFailure, type ErrorCode, type Outcome } from "../domain/errors";
+import { ApiError, Failures, type ApiFailure, type ErrorCode, type Outcome } from "../domain/errors";
 
 const CODES: Record<ErrorCode, Code> = {
   InvalidArgument: Code.InvalidArgument,
@@ -49,13 +49,11 @@ export function toConnectError(method: string, fallback: ApiFailure, error: unkn
   return connectError(fallback);
 }
 
-const STORAGE_MESSAGES = new Set(["An error occurred while executing a SQL query.", "An error occurred while initiating an SQL transaction."]);
+const STORAGE_FAILURES = [Failures.sqlQuery, Failures.sqlTransaction];
 
 function knownFailure(error: unknown): ApiFailure | null {
   const message = (error as Error)?.message;
-  if (typeof message === "string" && STORAGE_MESSAGES.has(message)) {
-    console.error("storage failure", error);
-    return { code: "Internal", message };
-  }
-  return null;
+  const failure = STORAGE_FAILURES.find((f) => f.message === message);
+  if (failure) console.error("storage failure", error);
+  return failure ?? null;
 }

@@ -10,10 +10,6 @@ import { scanTransaction } from "./scan";
 import { deriveSubaddress } from "./subaddress";
 import type { ScanTx } from "./tx";
 
-export interface XmrPublicKeys {
-  pubSpendKey: string;
-}
-
 export function xmrAdapter(network: XmrNetwork): ChainAdapter<ScanTx> {
   // Decoding the view key per tx would show in small scans; keyed by the secret, so a key set
   // re-registered with another view key never uses a stale one.
