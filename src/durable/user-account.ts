@@ -200,12 +200,13 @@ export class UserAccount extends DurableObject<Env> {
           }
         }
       }
+      const watched = this.watchedByKeySet(book, batch.coin);
       for (const block of batch.blocks) {
         const seenAt = Math.min(now, block.timestamp * 1000);
-        for (const tx of block.txs) await this.recordPayments(book, batch.coin, tx, block.height, seenAt, change);
+        for (const tx of block.txs) await this.recordPayments(book, watched, batch.coin, tx, block.height, seenAt, change);
       }
       const poolSeenAt = batch.observedAfter > 0 ? Math.min(now, batch.observedAfter) : now;
-      for (const tx of batch.mempool) await this.recordPayments(book, batch.coin, tx, null, poolSeenAt, change);
+      for (const tx of batch.mempool) await this.recordPayments(book, watched, batch.coin, tx, null, poolSeenAt, change);
       if (batch.gone.length > 0) {
         const gone = new Set(batch.gone);
         for (const p of payments) {
@@ -249,13 +250,21 @@ export class UserAccount extends DurableObject<Env> {
 
   // ---- internals ----
 
-  private async recordPayments(book: Book, coin: Coin, tx: ChainTx, height: number | null, seenAt: number, change: Change): Promise<void> {
+  private async recordPayments(
+    book: Book,
+    watched: Map<number, Map<string, InvoiceId>>,
+    coin: Coin,
+    tx: ChainTx,
+    height: number | null,
+    seenAt: number,
+    change: Change,
+  ): Promise<void> {
     const adapter = this.adapterFor(coin);
     if (!adapter) return;
-    for (const [keySetId, watched] of this.watchedByKeySet(book, coin)) {
+    for (const [keySetId, matchKeys] of watched) {
       const keySet = book.keySets.get(keySetId);
       if (!keySet) continue;
-      const found = adapter.findPayments(tx, await this.openKeySet(keySet), watched);
+      const found = adapter.findPayments(tx, await this.openKeySet(keySet), matchKeys);
       for (const f of found) {
         const invoice = book.invoices.get(f.owner);
         if (!invoice) continue;
