@@ -2,7 +2,7 @@
 
 import { ConnectError, createClient, type Code, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
 import { UserService } from "../../gen/user/v1/user_pb";
 import vectors from "../vectors/xmr.json";
@@ -57,6 +57,23 @@ export async function merchantUser(c: Clients, keys: { private_view_key: string;
   return userId;
 }
 
+
+/**
+ * A new user holding the vector merchant's keys as if nobody had registered them before: an earlier
+ * holder in this file's database gives them up (its payments, invoices and key set are deleted), so
+ * every test that calls this starts at subaddress (0,1) whatever ran before it.
+ */
+export async function freshMerchantUser(c: Clients): Promise<string> {
+  const DB = (env as unknown as { DB: D1Database }).DB;
+  const held = `SELECT id FROM key_sets WHERE fingerprint = ?1`;
+  const ofHeld = `SELECT id FROM invoices WHERE key_set_id IN (${held})`;
+  await DB.batch([
+    DB.prepare(`DELETE FROM payments WHERE invoice_id IN (${ofHeld})`).bind(merchant.public_spend_key),
+    DB.prepare(`DELETE FROM invoices WHERE key_set_id IN (${held})`).bind(merchant.public_spend_key),
+    DB.prepare(`DELETE FROM key_sets WHERE fingerprint = ?1`).bind(merchant.public_spend_key),
+  ]);
+  return merchantUser(c, merchant);
+}
 
 export { randomXmrKeys };
 
