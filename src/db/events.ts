@@ -1,6 +1,6 @@
 // The durable event log behind InvoiceStatusStream: append in a state change's batch, read to resume.
 
-import { and, asc, eq, gt, max } from "drizzle-orm";
+import { and, asc, eq, gt, lt, max } from "drizzle-orm";
 import type { InvoiceEvent, InvoiceSnapshot } from "../domain/events";
 import { query, type Db } from "./client";
 import { events } from "./schema";
@@ -26,6 +26,7 @@ export async function eventsAfter(
 ): Promise<InvoiceEvent[]> {
   const conds = [gt(events.id, afterId)];
   if (opts.userId) conds.push(eq(events.userId, opts.userId));
+  if (opts.beforeId !== undefined) conds.push(lt(events.id, opts.beforeId));
   const rows = await query("read events", () =>
     db
       .select({ id: events.id, snapshot: events.snapshot })
@@ -35,9 +36,7 @@ export async function eventsAfter(
       .limit(opts.limit)
       .all(),
   );
-  return rows
-    .filter((r) => opts.beforeId === undefined || r.id < opts.beforeId)
-    .map((r) => ({ id: r.id, invoice: JSON.parse(r.snapshot) as InvoiceSnapshot }));
+  return rows.map((r) => ({ id: r.id, invoice: JSON.parse(r.snapshot) as InvoiceSnapshot }));
 }
 
 /** The newest event id in the log, 0 when empty. */

@@ -11,7 +11,8 @@ import type { Env } from "../env";
 import { SerialQueue } from "./serial";
 import { Subscribers } from "./subscribers";
 
-const GAP_FILL_LIMIT = 1000;
+/** Events read from the log per page when filling a gap; a gap of any size is read page by page. */
+const GAP_PAGE = 500;
 
 export class StreamHub extends DurableObject<Env> {
   private readonly db: Db;
@@ -48,13 +49,19 @@ export class StreamHub extends DurableObject<Env> {
       await this.start();
       for (const event of [...events].sort((a, b) => a.id - b.id)) {
         if (event.id <= this.lastId!) continue;
-        if (event.id > this.lastId! + 1) {
-          const missed = await eventsAfter(this.db, this.lastId!, { beforeId: event.id, limit: GAP_FILL_LIMIT });
-          if (missed.length > 0) this.deliver(missed);
-        }
+        await this.fillGapBefore(event.id);
         this.deliver([event]);
       }
     });
+  }
+
+  /** Delivers every logged event between the last one delivered and `id`, page by page. */
+  private async fillGapBefore(id: number): Promise<void> {
+    while (this.lastId! + 1 < id) {
+      const page = await eventsAfter(this.db, this.lastId!, { beforeId: id, limit: GAP_PAGE });
+      if (page.length === 0) return; // ids are not contiguous (a rolled-back insert): nothing is missing
+      this.deliver(page);
+    }
   }
 
   private deliver(events: InvoiceEvent[]): void {
