@@ -1,17 +1,19 @@
 // A user's account applying chain batches made of real regtest transactions (recorded from monerod,
 // scanned with the merchant's view key): crediting, confirmations, reorgs, vanished payments,
-// replays and the burning bug, as the watcher would hand them over.
+// replays, the burning bug, and when a payment counts as in time. Each test starts from a fresh
+// holder of the merchant's keys, so none depends on another.
+import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import type { ChainBatch } from "../../src/chains/adapter";
 import { parseScanTx, type ScanTx } from "../../src/chains/xmr/tx";
 import { Coin } from "../../src/domain/coins";
-import { InvoiceStatus as S } from "../../src/domain/invoice";
 import type { UserId } from "../../src/domain/ids";
+import { InvoiceStatus as S } from "../../src/domain/invoice";
 import type { Env } from "../../src/env";
 import vectors from "../vectors/xmr.json";
-import { clients, merchantUser, merchant } from "./support";
+import { clients, freshMerchantUser } from "./support";
 
 const E = env as unknown as Env;
 type VectorTx = { name: string; tx_hash: string; daemon_get_transactions: { txs: { as_json: string }[] } };
@@ -20,9 +22,16 @@ const scanTx = (name: string): ScanTx => {
   const t = byName.get(name)!;
   return parseScanTx(t.tx_hash, JSON.parse(t.daemon_get_transactions.txs[0]!.as_json));
 };
+const hashOf = (name: string) => byName.get(name)!.tx_hash;
 
 let hashSerial = 0;
-const blockOf = (height: number, txs: ScanTx[]) => ({ height, hash: `${++hashSerial}`.padStart(64, "0"), prevHash: "", timestamp: Math.floor(Date.now() / 1000), txs });
+const blockOf = (height: number, txs: ScanTx[], timestamp = Math.floor(Date.now() / 1000)) => ({
+  height,
+  hash: `${++hashSerial}`.padStart(64, "0"),
+  prevHash: "",
+  timestamp,
+  txs,
+});
 const batch = (over: Partial<ChainBatch>): ChainBatch => ({
   coin: Coin.XMR,
   tipHeight: 120,
@@ -44,77 +53,135 @@ async function paymentsOf(invoiceId: string) {
   return results;
 }
 
+const c = clients("connect-json");
+
+/**
+ * A fresh merchant with invoices (0,1), (0,2), … of the given [XMR, confirmations]; with `dueAgoMs`
+ * their deadline passed that long ago (the account reloads them from D1).
+ */
+async function merchantWith(spec: [number, number][], opts: { dueAgoMs?: number } = {}) {
+  const userId = (await freshMerchantUser(c)) as UserId;
+  const ids: string[] = [];
+  for (const [amount, confirmations] of spec) ids.push((await c.invoices.createInvoice({ userId, coin: CoinType.XMR, amount, timeout: 3600n, confirmations })).paymentId);
+  const account = E.USER_ACCOUNT.get(E.USER_ACCOUNT.idFromName(userId));
+  let expiresAt = 0;
+  if (opts.dueAgoMs !== undefined) {
+    expiresAt = Date.now() - opts.dueAgoMs;
+    await E.DB.prepare("UPDATE invoices SET expires_at = ?1 WHERE user_id = ?2").bind(expiresAt, userId).run();
+    await evictDurableObject(account);
+  }
+  return { userId, ids, expiresAt, apply: (b: Partial<ChainBatch>) => account.applyChainBatch(userId, batch(b)) };
+}
+
+/** (0,1) .. (0,10): 1.5 XMR, 0.3 XMR, seven of 1 XMR, then 0.25 XMR with 2 confirmations. */
+const TEN: [number, number][] = [[1.5, 1], [0.3, 1], ...Array.from({ length: 7 }, (): [number, number] => [1, 1]), [0.25, 2]];
+
 describe("UserAccount.applyChainBatch with real regtest transactions", () => {
-  const c = clients("connect-json");
-  let userId: UserId;
-  const invoices: { paymentId: string }[] = [];
-  const account = () => E.USER_ACCOUNT.get(E.USER_ACCOUNT.idFromName(userId));
-  const apply = (b: Partial<ChainBatch>) => account().applyChainBatch(userId, batch(b));
-
-  it("prepares the merchant's invoices (0,1) .. (0,10)", async () => {
-    userId = (await merchantUser(c, merchant)) as UserId;
-    const spec: [number, number][] = [[1.5, 1], [0.3, 1], ...Array.from({ length: 7 }, (): [number, number] => [1, 1]), [0.25, 2]];
-    for (const [amount, confirmations] of spec) invoices.push(await c.invoices.createInvoice({ userId, coin: CoinType.XMR, amount, timeout: 3600n, confirmations }));
-  });
-
   it("credits a multi-destination pool tx only to the invoice it pays (0,10), not to (1,5) which is no invoice", async () => {
-    const inv10 = invoices[9]!.paymentId;
+    const { ids, apply } = await merchantWith(TEN);
     await apply({ mempool: [scanTx("two_subaddresses")] });
-    expect(await history(inv10)).toEqual([S.Pending, S.PendingMempool]);
-    expect(await paymentsOf(inv10)).toEqual([
-      { tx_hash: byName.get("two_subaddresses")!.tx_hash, output_index: expect.any(Number), amount: "250000000000", height: null, gone: 0, in_time: 1 },
+    expect(await history(ids[9]!)).toEqual([S.Pending, S.PendingMempool]);
+    expect(await paymentsOf(ids[9]!)).toEqual([
+      { tx_hash: hashOf("two_subaddresses"), output_index: expect.any(Number), amount: "250000000000", height: null, gone: 0, in_time: 1 },
     ]);
+    for (const other of ids.slice(0, 9)) expect(await paymentsOf(other)).toEqual([]);
   });
 
   it("counts one confirmation when the tx is mined, and nothing twice when the batch is replayed", async () => {
-    const inv10 = invoices[9]!.paymentId;
+    const { ids, apply } = await merchantWith(TEN);
+    await apply({ mempool: [scanTx("two_subaddresses")] });
     const mined = blockOf(121, [scanTx("two_subaddresses")]);
     await apply({ tipHeight: 121, blocks: [mined] });
     await apply({ tipHeight: 121, blocks: [mined] });
-    expect(await history(inv10)).toEqual([S.Pending, S.PendingMempool]);
-    expect(await paymentsOf(inv10)).toMatchObject([{ height: 121, amount: "250000000000" }]);
+    expect(await history(ids[9]!)).toEqual([S.Pending, S.PendingMempool]);
+    expect(await paymentsOf(ids[9]!)).toMatchObject([{ height: 121, amount: "250000000000" }]);
   });
 
   it("puts the payment back to unconfirmed when its block is orphaned, and back to PENDING when the tx is gone", async () => {
-    const inv10 = invoices[9]!.paymentId;
+    const { ids, apply } = await merchantWith(TEN);
+    await apply({ tipHeight: 121, blocks: [blockOf(121, [scanTx("two_subaddresses")])] });
     await apply({ tipHeight: 120, orphanedAbove: 120 });
-    expect(await paymentsOf(inv10)).toMatchObject([{ height: null, gone: 0 }]);
-    await apply({ tipHeight: 120, gone: [byName.get("two_subaddresses")!.tx_hash] });
-    expect(await history(inv10)).toEqual([S.Pending, S.PendingMempool, S.Pending]);
-    expect(await paymentsOf(inv10)).toMatchObject([{ gone: 1 }]);
-    const [inv] = (await c.invoices.getInvoices({ paymentIds: [inv10] })).invoices;
+    expect(await paymentsOf(ids[9]!)).toMatchObject([{ height: null, gone: 0 }]);
+    await apply({ tipHeight: 120, gone: [hashOf("two_subaddresses")] });
+    expect(await history(ids[9]!)).toEqual([S.Pending, S.PendingMempool, S.Pending]);
+    expect(await paymentsOf(ids[9]!)).toMatchObject([{ gone: 1 }]);
+    const [inv] = (await c.invoices.getInvoices({ paymentIds: [ids[9]!] })).invoices;
     expect(inv?.actualAmountExact).toBe("0");
   });
 
   it("recovers when the vanished tx is mined after all, and confirms with the second block", async () => {
-    const inv10 = invoices[9]!.paymentId;
+    const { ids, apply } = await merchantWith(TEN);
+    await apply({ mempool: [scanTx("two_subaddresses")] });
+    await apply({ gone: [hashOf("two_subaddresses")] });
     await apply({ tipHeight: 121, blocks: [blockOf(121, [scanTx("two_subaddresses")])] });
     await apply({ tipHeight: 122, blocks: [blockOf(122, [])] });
-    expect(await history(inv10)).toEqual([S.Pending, S.PendingMempool, S.Pending, S.PendingMempool, S.Confirmed]);
-    expect(await paymentsOf(inv10)).toHaveLength(1);
+    expect(await history(ids[9]!)).toEqual([S.Pending, S.PendingMempool, S.Pending, S.PendingMempool, S.Confirmed]);
+    expect(await paymentsOf(ids[9]!)).toMatchObject([{ height: 121, gone: 0 }]);
   });
 
   it("sums two outputs of one tx to the same subaddress (0,2) and confirms both at once", async () => {
-    const inv2 = invoices[1]!.paymentId;
+    const { ids, apply } = await merchantWith(TEN.slice(0, 2));
     await apply({ tipHeight: 123, blocks: [blockOf(123, [scanTx("same_subaddress_twice"), scanTx("far_subaddress_mixed")])] });
-    expect(await history(inv2)).toEqual([S.Pending, S.PendingMempool, S.Confirmed]);
-    expect((await paymentsOf(inv2)).map((p) => p.amount)).toEqual(["100000000000", "200000000000"]);
+    expect(await history(ids[1]!)).toEqual([S.Pending, S.PendingMempool, S.Confirmed]);
+    expect((await paymentsOf(ids[1]!)).map((p) => p.amount).sort()).toEqual(["100000000000", "200000000000"]);
   });
 
   it("pays (0,1) in full and never credits the same output key again under another tx hash (burning bug)", async () => {
-    const inv1 = invoices[0]!.paymentId;
+    const { ids, apply } = await merchantWith(TEN.slice(0, 1));
     const real = scanTx("single_subaddress");
     await apply({ tipHeight: 124, blocks: [blockOf(124, [real])] });
-    expect(await history(inv1)).toEqual([S.Pending, S.PendingMempool, S.Confirmed]);
+    expect(await history(ids[0]!)).toEqual([S.Pending, S.PendingMempool, S.Confirmed]);
     const copy: ScanTx = { ...real, hash: "ab".repeat(32) };
     await apply({ tipHeight: 125, blocks: [blockOf(125, [copy])] });
-    expect(await paymentsOf(inv1)).toMatchObject([{ tx_hash: real.hash, amount: "1500000000000" }]);
+    expect(await paymentsOf(ids[0]!)).toMatchObject([{ tx_hash: real.hash, amount: "1500000000000" }]);
   });
 
   it("ignores txs that pay someone else", async () => {
-    const before = (await E.DB.prepare("SELECT count(*) AS n FROM payments").first<{ n: number }>())!.n;
+    const { ids, apply } = await merchantWith(TEN);
     const negatives = (vectors.regtest.negative as unknown as VectorTx[]).map((t) => parseScanTx(t.tx_hash, JSON.parse(t.daemon_get_transactions.txs[0]!.as_json)));
-    await apply({ tipHeight: 126, blocks: [blockOf(126, negatives)] });
-    expect((await E.DB.prepare("SELECT count(*) AS n FROM payments").first<{ n: number }>())!.n).toBe(before);
+    expect(negatives.length).toBeGreaterThan(0);
+    await apply({ tipHeight: 126, blocks: [blockOf(126, negatives)], mempool: negatives });
+    for (const id of ids) {
+      expect(await paymentsOf(id)).toEqual([]);
+      expect(await history(id)).toEqual([S.Pending]);
+    }
+  });
+});
+
+describe("when a payment counts as in time", () => {
+  const seconds = (ms: number) => Math.floor(ms / 1000);
+
+  it("counts a payment first seen in a block after expiresAt when the watcher had not looked since before expiresAt", async () => {
+    // The watcher's last complete look was 2 min before the deadline; then it was down; the block came 30 s after.
+    const { ids, expiresAt, apply } = await merchantWith([[1.5, 2]], { dueAgoMs: 60_000 });
+    await apply({ tipHeight: 121, blocks: [blockOf(121, [scanTx("single_subaddress")], seconds(expiresAt + 30_000))], observedAfter: expiresAt - 120_000 });
+    expect(await history(ids[0]!)).toEqual([S.Pending, S.PendingMempool]);
+    expect(await paymentsOf(ids[0]!)).toMatchObject([{ height: 121, in_time: 1 }]);
+  });
+
+  it("counts a payment first seen in a block timestamped at or before expiresAt, even when the watcher looked after it", async () => {
+    const { ids, expiresAt, apply } = await merchantWith([[1.5, 2]], { dueAgoMs: 60_000 });
+    await apply({ tipHeight: 121, blocks: [blockOf(121, [scanTx("single_subaddress")], seconds(expiresAt))], observedAfter: expiresAt + 10_000 });
+    expect(await history(ids[0]!)).toEqual([S.Pending, S.PendingMempool]);
+    expect(await paymentsOf(ids[0]!)).toMatchObject([{ in_time: 1 }]);
+  });
+
+  it("records a payment as late when the watcher looked after expiresAt and its block came after it", async () => {
+    const { ids, expiresAt, apply } = await merchantWith([[1.5, 2]], { dueAgoMs: 60_000 });
+    await apply({ tipHeight: 121, blocks: [blockOf(121, [scanTx("single_subaddress")], seconds(expiresAt + 30_000))], observedAfter: expiresAt + 10_000 });
+    expect(await paymentsOf(ids[0]!)).toMatchObject([{ in_time: 0 }]);
+    expect(await history(ids[0]!)).toEqual([S.Pending, S.Expired]);
+  });
+
+  it("counts a pool payment when the watcher's previous look was before expiresAt, and not when it was after", async () => {
+    const early = await merchantWith([[1.5, 2]], { dueAgoMs: 60_000 });
+    await early.apply({ mempool: [scanTx("single_subaddress")], observedAfter: early.expiresAt - 1 });
+    expect(await paymentsOf(early.ids[0]!)).toMatchObject([{ in_time: 1, height: null }]);
+    expect(await history(early.ids[0]!)).toEqual([S.Pending, S.PendingMempool]);
+
+    const late = await merchantWith([[1.5, 2]], { dueAgoMs: 60_000 });
+    await late.apply({ mempool: [scanTx("single_subaddress")], observedAfter: late.expiresAt });
+    expect(await paymentsOf(late.ids[0]!)).toMatchObject([{ in_time: 0 }]);
+    expect(await history(late.ids[0]!)).toEqual([S.Pending, S.Expired]);
   });
 });
