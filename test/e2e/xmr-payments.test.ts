@@ -44,6 +44,7 @@ async function invoice(amount: number, confirmations: number, timeout = 600n) {
 const lastOf = (id: string) => stream.messages.filter((m) => m.invoice?.id === id).at(-1)!.invoice!;
 const reached = (id: string, status: S) => () => stream.statuses(id).includes(status);
 /** Lets the watcher take a few polls, for asserting that nothing happens. */
+const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
 const quiet = (polls = 3) => new Promise((r) => setTimeout(r, polls * POLL_MS + 500));
 
 describe("Monero payments against a real monerod", () => {
@@ -179,6 +180,29 @@ describe("Monero payments against a real monerod", () => {
     await chain.transfer([{ address: inv.address, amount: 660_000_000_000n }]);
     await stream.until(reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
     expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
+  });
+
+  it("10. paid in time while the worker was down, mined after expiresAt: PENDING_MEMPOOL and CONFIRMED, never EXPIRED", { timeout: 180_000 }, async () => {
+    const created = Date.now();
+    const inv = await invoice(0.77, 1, 40n);
+    const lastEvent = stream.messages.at(-1)!.eventId!;
+    let minedAt = 0;
+    await service.restart(async () => {
+      // The payer pays at +5 s; the only block comes at +48 s, past the 40 s deadline; then the worker is back.
+      await sleepUntil(created + 5_000);
+      await chain.transfer([{ address: inv.address, amount: 770_000_000_000n }]);
+      await sleepUntil(created + 48_000);
+      await chain.mine(1);
+      minedAt = Date.now();
+    });
+    await stream.done;
+    stream = watchStream(service, { userId, afterEventId: lastEvent });
+    await service.cron();
+    const closed = () => reached(inv.paymentId, S.CONFIRMED)() || reached(inv.paymentId, S.EXPIRED)();
+    await stream.until(closed, 30_000, "CONFIRMED (or EXPIRED) after the restart");
+    expect(minedAt - created).toBeGreaterThanOrEqual(48_000);
+    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING_MEMPOOL, S.CONFIRMED]);
+    expect(lastOf(inv.paymentId)).toMatchObject({ actualAmountExact: "0.77" });
   });
 });
 
