@@ -92,15 +92,22 @@ export async function paymentsOfInvoices(db: Db, invoiceIds: string[]): Promise<
   return out;
 }
 
-/** Whether an output key was already credited anywhere (burning-bug guard across transactions). */
-export async function outputKeyOwner(db: Db, coin: Coin, outputKey: string): Promise<{ txHash: string; outputIndex: number } | undefined> {
-  return query("find output key", () =>
-    db
-      .select({ txHash: payments.txHash, outputIndex: payments.outputIndex })
-      .from(payments)
-      .where(and(eq(payments.coin, coin), eq(payments.outputKey, outputKey)))
-      .get(),
-  );
+/** Which of these output keys were already credited anywhere (burning-bug guard across transactions and users). */
+export async function creditedOutputKeys(db: Db, coin: Coin, outputKeys: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  // D1 binds at most 100 parameters per statement (one is the coin).
+  for (let i = 0; i < outputKeys.length; i += 90) {
+    const chunk = outputKeys.slice(i, i + 90);
+    const rows = await query("find output keys", () =>
+      db
+        .select({ outputKey: payments.outputKey })
+        .from(payments)
+        .where(and(eq(payments.coin, coin), inArray(payments.outputKey, chunk)))
+        .all(),
+    );
+    for (const r of rows) out.add(r.outputKey);
+  }
+  return out;
 }
 
 export function insertInvoiceStatement(db: Db, inv: Invoice, now: number) {

@@ -76,14 +76,33 @@ export function paymentDeadline(invoice: Invoice): number {
   return Math.max(invoice.expiresAt, invoice.monitorUntil ?? 0);
 }
 
+/** What the watcher can vouch for about when a payment arrived, at the moment it first saw it. */
+export interface Sighting {
+  /** The watcher's last complete look at the chain before this sighting (0: it had none). */
+  readonly lookedBefore: number;
+  /** The block's own timestamp (ms) when the payment was first seen in a block; null in the pool. */
+  readonly blockTime: number | null;
+}
+
 /**
- * Whether a payment first seen at `seenAt` counts toward the invoice (decided once, when it is recorded).
+ * Whether a payment arrived by `deadline`. It came late only on evidence: the watcher completed a
+ * look at or after the deadline without seeing it, and (first seen in a block) the block's
+ * timestamp is after the deadline. Without that evidence the payer gets the benefit of the doubt:
+ * a watcher that was down, behind or catching up never turns an in-time payment into a late one.
+ */
+export function arrivedBy(sighting: Sighting, deadline: number): boolean {
+  if (sighting.lookedBefore < deadline) return true;
+  return sighting.blockTime !== null && sighting.blockTime <= deadline;
+}
+
+/**
+ * Whether a newly seen payment counts toward the invoice (decided once, when it is recorded).
  * A payment that covers an invoice already in PENDING_MEMPOOL counts whenever it comes: the payer is not late.
  */
-export function acceptsPayment(invoice: Invoice, seenAt: number): boolean {
+export function acceptsPayment(invoice: Invoice, sighting: Sighting): boolean {
   if (isTerminal(invoice.status)) return false;
   if (invoice.status === InvoiceStatus.PendingMempool) return true;
-  return seenAt < paymentDeadline(invoice);
+  return arrivedBy(sighting, paymentDeadline(invoice));
 }
 
 export function confirmationsOf(payment: Payment, tipHeight: number | null): number {

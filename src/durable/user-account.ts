@@ -1,34 +1,31 @@
 // UserAccount: one Durable Object per user, the single writer of that user's keys, invoices,
-// payments and events. It allocates addresses, applies chain batches through the state machine,
-// expires invoices on its alarm and serves the user's live stream.
+// payments and events. A thin shell: it loads the ledger, reads what a decision needs, decides with
+// the pure functions of `account/apply`, commits to D1, and only then updates memory and publishes.
 
 import { DurableObject } from "cloudflare:workers";
-import type { ChainAdapter, ChainBatch, ChainTx, OpenKeySet } from "../chains/adapter";
+import type { ChainAdapter, ChainBatch, OpenKeySet } from "../chains/adapter";
 import { chainAdapter } from "../chains/registry";
 import { monitoringMs } from "../config";
+import { readChainState } from "../db/chain-state";
 import { database, isUniqueViolation, transaction, type Db } from "../db/client";
 import { appendEventStatement, eventsAfter } from "../db/events";
-import {
-  insertInvoiceStatement,
-  outputKeyOwner,
-  paymentsOfInvoices,
-  updateInvoiceStatement,
-  upsertPaymentStatement,
-  watchedInvoicesOfUser,
-} from "../db/invoices";
-import { readChainState } from "../db/chain-state";
-import { activateKeySetStatements, bumpNextIndexStatement, keySetByFingerprint, keySetsById, type KeySetRow } from "../db/key-sets";
-import { importSealKey, seal, unseal } from "../db/sealed";
+import { creditedOutputKeys, insertInvoiceStatement } from "../db/invoices";
+import { activateKeySetStatements, bumpNextIndexStatement, keySetByFingerprint, keySetsById } from "../db/key-sets";
 import { userExists } from "../db/users";
 import { atomic, ZERO } from "../domain/amount";
 import type { Coin } from "../domain/coins";
 import { ApiError, Failures, type Outcome } from "../domain/errors";
-import { snapshotOf, type InvoiceEvent, type InvoiceSnapshot } from "../domain/events";
+import { snapshotOf } from "../domain/events";
 import type { InvoiceId, UserId } from "../domain/ids";
-import { acceptsPayment, advanceInvoice, InvoiceStatus, isTerminal, nextDeadline, type Invoice, type Payment } from "../domain/invoice";
+import { InvoiceStatus, isTerminal, type Invoice } from "../domain/invoice";
 import type { Env } from "../env";
+import { applyBatch, applyClock, findOutputs, unknownOutputKeys, watchedByKeySet, type Change, type Clock } from "./account/apply";
+import { commitChange } from "./account/commit";
+import { nextAlarmAt } from "./account/expiry";
+import { Keyring } from "./account/keyring";
+import { activeKeySet, applyToLedger, loadLedger, pruneClosed, type CoinProgress, type Ledger } from "./account/ledger";
+import { Publisher } from "./account/publisher";
 import { SerialQueue } from "./serial";
-import { Subscribers } from "./subscribers";
 
 export interface NewInvoice {
   coin: Coin;
@@ -45,45 +42,26 @@ export interface NewKeys {
   secret: string | null;
 }
 
-/** Invoices this account watches, with their payments, in memory: the DO is their only writer. */
-interface Book {
-  invoices: Map<InvoiceId, Invoice>;
-  payments: Map<InvoiceId, Payment[]>;
-  keySets: Map<number, KeySetRow>;
-  tipHeight: Map<Coin, number>;
-  scannedThrough: Map<Coin, number>;
-}
-
-/** A change ready to commit: rows to write, events to log and publish. */
-interface Change {
-  invoices: Set<Invoice>;
-  payments: Set<Payment>;
-  snapshots: InvoiceSnapshot[];
-}
-
-const emptyChange = (): Change => ({ invoices: new Set(), payments: new Set(), snapshots: [] });
-
 const USER_ID_KEY = "userId";
-/** How soon to look again when an invoice is due but its chain has not been scanned that far. */
-const EXPIRY_RECHECK_MS = 5_000;
 
 export class UserAccount extends DurableObject<Env> {
-  private readonly db: Db;
+  /** Every D1 read and write of the account goes through this handle. */
+  private db: Db;
   private readonly queue = new SerialQueue();
-  private readonly subscribers: Subscribers;
+  private readonly keyring: Keyring;
+  private readonly publisher: Publisher;
   private userId: UserId | null = null;
   private known = false;
-  private book: Book | null = null;
-  private sealKey: Promise<CryptoKey> | null = null;
-  private readonly openKeys = new Map<number, OpenKeySet>();
+  private ledger: Ledger | null = null;
   private readonly adapters = new Map<Coin, ChainAdapter | null>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = database(env.DB);
-    this.subscribers = new Subscribers({
-      replay: async (afterId, limit) => eventsAfter(this.db, afterId, { userId: (await this.ownerId()) ?? undefined, limit }),
-    });
+    this.keyring = new Keyring(env.KEYS_ENCRYPTION_KEY);
+    this.publisher = new Publisher(ctx, env, async (afterId, limit) =>
+      eventsAfter(this.db, afterId, { userId: (await this.ownerId()) ?? undefined, limit }),
+    );
   }
 
   // ---- RPC methods (called by the Worker and the ChainWatcher) ----
@@ -93,7 +71,7 @@ export class UserAccount extends DurableObject<Env> {
       if (!(await this.userExists(userId))) return { ok: false, failure: Failures.unknownUser };
       const existing = await keySetByFingerprint(this.db, keys.coin, keys.fingerprint);
       if (existing && existing.userId !== userId) return { ok: false, failure: Failures.keysUsedByAnotherUser };
-      const sealedSecret = keys.secret === null ? null : await seal(await this.sealKeyOf(), keys.secret, sealContext(keys.coin, keys.fingerprint));
+      const sealedSecret = keys.secret === null ? null : await this.keyring.seal(keys.coin, keys.fingerprint, keys.secret);
       const now = Date.now();
       const statements = activateKeySetStatements(
         this.db,
@@ -107,8 +85,8 @@ export class UserAccount extends DurableObject<Env> {
         if (isUniqueViolation(cause)) return { ok: false, failure: Failures.keysUsedByAnotherUser };
         throw new ApiError(Failures.sqlTransaction, { cause });
       }
-      if (existing) this.openKeys.delete(existing.id);
-      if (this.book) this.book.keySets = await keySetsById(this.db, userId);
+      if (existing) this.keyring.forget(existing.id);
+      if (this.ledger) this.ledger.keySets = await keySetsById(this.db, userId);
       return { ok: true, value: null };
     });
   }
@@ -119,7 +97,7 @@ export class UserAccount extends DurableObject<Env> {
       if (!(await this.userExists(userId))) return { ok: false, failure: Failures.unknownUser };
       const out: Partial<Record<Coin, OpenKeySet>> = {};
       for (const row of (await keySetsById(this.db, userId)).values()) {
-        if (row.active) out[row.coin as Coin] = await this.openKeySet(row);
+        if (row.active) out[row.coin as Coin] = await this.keyring.opened(row);
       }
       return { ok: true, value: out };
     });
@@ -127,7 +105,7 @@ export class UserAccount extends DurableObject<Env> {
 
   /** Live subscriber count (health and tests). */
   subscriberCount(): number {
-    return this.subscribers.size;
+    return this.publisher.size;
   }
 
   async createInvoice(userId: UserId, req: NewInvoice): Promise<Outcome<{ id: string; address: string }>> {
@@ -135,12 +113,12 @@ export class UserAccount extends DurableObject<Env> {
       if (!(await this.userExists(userId))) return { ok: false, failure: Failures.unknownUser };
       const adapter = this.adapterFor(req.coin);
       if (!adapter) return { ok: false, failure: Failures.coinNotEnabled(req.coin) };
-      const book = await this.loadBook(userId);
-      // This object writes every key set of its user, so the book's copy is current.
-      const keySet = [...book.keySets.values()].find((k) => k.active && k.coin === req.coin);
+      const ledger = await this.loadedLedger(userId);
+      // This object writes every key set of its user, so the ledger's copy is current.
+      const keySet = activeKeySet(ledger, req.coin);
       if (!keySet) return { ok: false, failure: Failures.noKeys(req.coin) };
       const index = keySet.nextIndex;
-      const derived = adapter.deriveAddress(await this.openKeySet(keySet), index);
+      const derived = adapter.deriveAddress(await this.keyring.opened(keySet), index);
       const now = Date.now();
       const invoice: Invoice = {
         id: crypto.randomUUID() as InvoiceId,
@@ -170,14 +148,14 @@ export class UserAccount extends DurableObject<Env> {
         ]),
       ).catch((error: unknown) => {
         // The batch may have committed before its answer was lost: re-read the counter next time.
-        this.book = null;
+        this.ledger = null;
         throw error;
       });
-      book.invoices.set(invoice.id, invoice);
-      book.payments.set(invoice.id, []);
-      book.keySets.set(keySet.id, { ...keySet, nextIndex: index + 1 });
+      ledger.invoices.set(invoice.id, invoice);
+      ledger.payments.set(invoice.id, []);
+      ledger.keySets.set(keySet.id, { ...keySet, nextIndex: index + 1 });
       await this.armAlarm();
-      await this.publish([{ id: logged[0]!.id, invoice: snapshot }]);
+      this.publisher.publish([{ id: logged[0]!.id, invoice: snapshot }]);
       return { ok: true, value: { id: invoice.id, address: invoice.address } };
     });
   }
@@ -185,47 +163,30 @@ export class UserAccount extends DurableObject<Env> {
   /** Applies one watcher tick: new payments, confirmations, orphaned blocks, vanished txs. Throws on failure so the watcher retries. */
   async applyChainBatch(userId: UserId, batch: ChainBatch): Promise<void> {
     await this.serially(userId, async () => {
-      const book = await this.loadBook(userId);
-      book.tipHeight.set(batch.coin, batch.tipHeight);
-      book.scannedThrough.set(batch.coin, batch.scannedThrough);
-      const change = emptyChange();
-      const now = Date.now();
-      const payments = [...book.payments.values()].flat().filter((p) => book.invoices.get(p.invoiceId)?.coin === batch.coin);
-
-      if (batch.orphanedAbove !== null) {
-        for (const p of payments) {
-          if (p.height !== null && p.height > batch.orphanedAbove) {
-            p.height = null;
-            change.payments.add(p);
-          }
-        }
+      const ledger = await this.loadedLedger(userId);
+      const adapter = this.adapterFor(batch.coin);
+      if (!adapter) return;
+      // Everything that can fail (unsealing keys, the D1 read behind the burning-bug guard) comes first.
+      const keys = new Map<number, OpenKeySet>();
+      for (const keySetId of watchedByKeySet(ledger, batch.coin).keys()) {
+        const row = ledger.keySets.get(keySetId);
+        if (row) keys.set(keySetId, await this.keyring.opened(row));
       }
-      const watched = this.watchedByKeySet(book, batch.coin);
-      for (const block of batch.blocks) {
-        const seenAt = Math.min(now, block.timestamp * 1000);
-        for (const tx of block.txs) await this.recordPayments(book, watched, batch.coin, tx, block.height, seenAt, change);
-      }
-      const poolSeenAt = batch.observedAfter > 0 ? Math.min(now, batch.observedAfter) : now;
-      for (const tx of batch.mempool) await this.recordPayments(book, watched, batch.coin, tx, null, poolSeenAt, change);
-      if (batch.gone.length > 0) {
-        const gone = new Set(batch.gone);
-        for (const p of payments) {
-          if (p.height === null && !p.gone && gone.has(p.txHash)) {
-            p.gone = true;
-            change.payments.add(p);
-          }
-        }
-      }
-      this.advanceAll(book, batch.coin, now, change);
-      await this.commit(change, now);
-      await this.armAlarm();
+      const outputs = findOutputs(ledger, batch, (tx, keySetId, watched) => {
+        const open = keys.get(keySetId);
+        return open ? adapter.findPayments(tx, open, watched) : [];
+      });
+      const creditedElsewhere = await creditedOutputKeys(this.db, batch.coin, unknownOutputKeys(ledger, batch.coin, outputs));
+      const change = applyBatch(ledger, batch, outputs, creditedElsewhere, this.clock());
+      for (const o of change.duplicateOutputs) console.warn(`ignoring duplicate output key ${o.outputKey} in tx ${o.txHash}`);
+      await this.commit(ledger, change);
     });
   }
 
   /** The user's live stream (NDJSON lines of StreamLine), replaying after `afterEventId` first. */
   async subscribe(userId: UserId, afterEventId: number | null): Promise<ReadableStream<Uint8Array>> {
     await this.rememberUser(userId);
-    return this.subscribers.open(afterEventId, Failures.tooManySubscribers);
+    return this.publisher.open(afterEventId, Failures.tooManySubscribers);
   }
 
   /** Expiry: PENDING invoices past their deadline, once their chain was scanned past it. */
@@ -233,169 +194,44 @@ export class UserAccount extends DurableObject<Env> {
     const userId = await this.ownerId();
     if (!userId) return;
     await this.serially(userId, async () => {
-      const book = await this.loadBook(userId);
-      const now = Date.now();
-      const change = emptyChange();
-      const coins = new Set([...book.invoices.values()].filter((i) => !isTerminal(i.status)).map((i) => i.coin));
+      const ledger = await this.loadedLedger(userId);
+      const coins = new Set([...ledger.invoices.values()].filter((i) => !isTerminal(i.status)).map((i) => i.coin));
+      const scanned = new Map<Coin, CoinProgress>();
       for (const coin of coins) {
         const state = await readChainState(this.db, coin);
-        book.scannedThrough.set(coin, Math.max(book.scannedThrough.get(coin) ?? 0, state?.scannedThrough ?? 0));
-        if (state?.tipHeight != null && !book.tipHeight.has(coin)) book.tipHeight.set(coin, state.tipHeight);
-        this.advanceAll(book, coin, now, change);
+        if (state) scanned.set(coin, { tipHeight: state.tipHeight, scannedThrough: state.scannedThrough });
       }
-      await this.commit(change, now);
-      await this.armAlarm();
+      await this.commit(ledger, applyClock(ledger, scanned, this.clock()));
     });
   }
 
   // ---- internals ----
 
-  private async recordPayments(
-    book: Book,
-    watched: Map<number, Map<string, InvoiceId>>,
-    coin: Coin,
-    tx: ChainTx,
-    height: number | null,
-    seenAt: number,
-    change: Change,
-  ): Promise<void> {
-    const adapter = this.adapterFor(coin);
-    if (!adapter) return;
-    for (const [keySetId, matchKeys] of watched) {
-      const keySet = book.keySets.get(keySetId);
-      if (!keySet) continue;
-      const found = adapter.findPayments(tx, await this.openKeySet(keySet), matchKeys);
-      for (const f of found) {
-        const invoice = book.invoices.get(f.owner);
-        if (!invoice) continue;
-        const list = book.payments.get(invoice.id) ?? [];
-        const known = list.find((p) => p.txHash === tx.hash && p.outputIndex === f.outputIndex);
-        if (known) {
-          if (height !== null) {
-            if (known.height === height && !known.gone) continue;
-            known.height = height; // mined, or mined again after a reorg
-          } else if (known.height !== null || !known.gone) {
-            continue; // a pool sighting says nothing new about a mined or live payment
-          }
-          known.gone = false;
-          change.payments.add(known);
-          change.invoices.add(invoice);
-          continue;
-        }
-        // Burning bug: the same one-time output key in another tx pays nothing new.
-        if (this.creditedOutputKey(book, f.outputKey) || (await outputKeyOwner(this.db, coin, f.outputKey))) {
-          console.warn(`ignoring duplicate output key ${f.outputKey} in tx ${tx.hash}`);
-          continue;
-        }
-        const payment: Payment = {
-          invoiceId: invoice.id,
-          txHash: tx.hash,
-          outputIndex: f.outputIndex,
-          outputKey: f.outputKey,
-          amount: f.amount,
-          seenAt,
-          height,
-          gone: false,
-          inTime: acceptsPayment(invoice, seenAt),
-        };
-        if (!payment.inTime) console.info(`late payment ${tx.hash}:${f.outputIndex} to invoice ${invoice.id}`);
-        list.push(payment);
-        book.payments.set(invoice.id, list);
-        change.payments.add(payment);
-        change.invoices.add(invoice);
-      }
-    }
-  }
-
-  private creditedOutputKey(book: Book, outputKey: string): boolean {
-    for (const list of book.payments.values()) if (list.some((p) => p.outputKey === outputKey)) return true;
-    return false;
-  }
-
-  /** matchKey -> invoice id, per key set, for the coin's watched invoices. */
-  private watchedByKeySet(book: Book, coin: Coin): Map<number, Map<string, InvoiceId>> {
-    const out = new Map<number, Map<string, InvoiceId>>();
-    for (const inv of book.invoices.values()) {
-      if (inv.coin !== coin) continue;
-      let m = out.get(inv.keySetId);
-      if (!m) out.set(inv.keySetId, (m = new Map()));
-      m.set(inv.matchKey, inv.id);
-    }
-    return out;
-  }
-
-  private advanceAll(book: Book, coin: Coin, now: number, change: Change): void {
-    const chain = {
-      now,
-      tipHeight: book.tipHeight.get(coin) ?? null,
-      scannedThrough: book.scannedThrough.get(coin) ?? 0,
-      monitoringMs: monitoringMs(this.env),
-    };
-    for (const inv of book.invoices.values()) {
-      if (inv.coin !== coin) continue;
-      const before = inv.actual;
-      const steps = advanceInvoice(inv, book.payments.get(inv.id) ?? [], chain);
-      for (const status of steps) change.snapshots.push(snapshotOf(inv, status));
-      if (steps.length > 0 || before !== inv.actual) change.invoices.add(inv);
-    }
-  }
-
-  /** One atomic D1 batch for the whole change, then publish its events. */
-  private async commit(change: Change, now: number): Promise<void> {
-    if (change.invoices.size === 0 && change.payments.size === 0) return;
-    const invoiceOf = (id: InvoiceId) => this.book!.invoices.get(id)!;
-    const statements = [
-      ...[...change.invoices].map((inv) => updateInvoiceStatement(this.db, inv, now)),
-      ...[...change.payments].map((p) => upsertPaymentStatement(this.db, invoiceOf(p.invoiceId).coin, p, now)),
-    ];
-    const logStatements = change.snapshots.map((s) => appendEventStatement(this.db, s, now));
-    let results: readonly unknown[];
+  /** Commits a decided change, then makes it visible: memory, alarm, subscribers. */
+  private async commit(ledger: Ledger, change: Change): Promise<void> {
+    const now = Date.now();
+    let events;
     try {
-      results = await this.db.batch([...statements, ...logStatements] as unknown as Parameters<Db["batch"]>[0]);
-    } catch (cause) {
-      // Memory ran ahead of D1: reload from D1 on the next call, and let the caller retry.
-      this.book = null;
-      throw new ApiError(Failures.sqlTransaction, { cause });
+      events = await commitChange(this.db, ledger, change, now);
+    } catch (error) {
+      // The batch may have committed before its answer was lost: read D1 again next time.
+      this.ledger = null;
+      throw error;
     }
-    const logged = results.slice(statements.length) as { id: number }[][];
-    await this.publish(change.snapshots.map((invoice, i) => ({ id: logged[i]![0]!.id, invoice })));
-    this.pruneClosed(now);
+    applyToLedger(ledger, change);
+    pruneClosed(ledger, now - monitoringMs(this.env));
+    await this.armAlarm();
+    this.publisher.publish(events);
   }
 
-  private async publish(events: InvoiceEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    this.subscribers.publish(events);
-    // Not awaited: the hub orders by event id and fills gaps from the log, so publishes that
-    // overtake each other or fail lose nothing, and this user's work need not wait for it.
-    const hub = this.env.STREAM_HUB.get(this.env.STREAM_HUB.idFromName("global"));
-    this.ctx.waitUntil(hub.publish(events).catch((cause: unknown) => console.error("stream hub publish failed", cause)));
-  }
-
-  /** Closed invoices stay in memory for the monitoring window (late payments), then leave. */
-  private pruneClosed(now: number): void {
-    const book = this.book;
-    if (!book) return;
-    const horizon = now - monitoringMs(this.env);
-    for (const [id, inv] of book.invoices) {
-      if (inv.closedAt !== null && inv.closedAt <= horizon) {
-        book.invoices.delete(id);
-        book.payments.delete(id);
-      }
-    }
+  private clock(): Clock {
+    return { now: Date.now(), monitoringMs: monitoringMs(this.env) };
   }
 
   private async armAlarm(): Promise<void> {
-    const book = this.book;
-    if (!book) return;
-    let next: number | null = null;
+    if (!this.ledger) return;
     const now = Date.now();
-    for (const inv of book.invoices.values()) {
-      let due = nextDeadline(inv);
-      if (due === null) continue;
-      // Due but its chain not yet scanned that far: look again soon.
-      if (due <= now) due = now + EXPIRY_RECHECK_MS;
-      next = next === null ? due : Math.min(next, due);
-    }
+    const next = nextAlarmAt(this.ledger, now);
     if (next === null) await this.ctx.storage.deleteAlarm();
     else {
       const current = await this.ctx.storage.getAlarm();
@@ -414,37 +250,9 @@ export class UserAccount extends DurableObject<Env> {
     return this.adapters.get(coin)!;
   }
 
-  private async loadBook(userId: UserId): Promise<Book> {
-    if (this.book) return this.book;
-    const now = Date.now();
-    const invoices = await watchedInvoicesOfUser(this.db, userId, now - monitoringMs(this.env));
-    const payments = await paymentsOfInvoices(this.db, invoices.map((i) => i.id));
-    const book: Book = {
-      invoices: new Map(invoices.map((i) => [i.id, i])),
-      payments: new Map(invoices.map((i) => [i.id, [] as Payment[]])),
-      keySets: await keySetsById(this.db, userId),
-      tipHeight: new Map(),
-      scannedThrough: new Map(),
-    };
-    for (const p of payments) book.payments.get(p.invoiceId)?.push(p);
-    this.book = book;
-    return book;
-  }
-
-  private async openKeySet(row: KeySetRow): Promise<OpenKeySet> {
-    let open = this.openKeys.get(row.id);
-    if (!open) {
-      const secret = row.sealedSecret === null ? null : await unseal(await this.sealKeyOf(), row.sealedSecret, sealContext(row.coin as Coin, row.fingerprint));
-      open = { id: row.id, publicKeys: JSON.parse(row.publicKeys) as Record<string, string>, secret };
-      this.openKeys.set(row.id, open);
-    }
-    return open;
-  }
-
-  private sealKeyOf(): Promise<CryptoKey> {
-    this.sealKey ??= importSealKey(this.env.KEYS_ENCRYPTION_KEY);
-    this.sealKey.catch(() => (this.sealKey = null));
-    return this.sealKey;
+  private async loadedLedger(userId: UserId): Promise<Ledger> {
+    this.ledger ??= await loadLedger(this.db, userId, Date.now() - monitoringMs(this.env));
+    return this.ledger;
   }
 
   private async ownerId(): Promise<UserId | null> {
@@ -463,8 +271,3 @@ export class UserAccount extends DurableObject<Env> {
     return this.queue.run(work);
   }
 }
-
-function sealContext(coin: Coin, fingerprint: string): string {
-  return `keyset:${coin}:${fingerprint}`;
-}
-

@@ -136,7 +136,7 @@ describe("advanceInvoice", () => {
     // Inside the window it does not expire...
     expect(advanceInvoice(inv, [p], chain({ now: now + 1000, scannedThrough: now + 1000 }))).toEqual([]);
     // ...a payment in the window makes it good...
-    expect(acceptsPayment(inv, now + 2000)).toBe(true);
+    expect(acceptsPayment(inv, { lookedBefore: now + 2000, blockTime: null })).toBe(true);
     // ...and without one it expires when the window ends.
     expect(advanceInvoice(inv, [p], chain({ now: now + HOUR, scannedThrough: now + HOUR }))).toEqual([S.Expired]);
   });
@@ -167,15 +167,20 @@ describe("advanceInvoice", () => {
 });
 
 describe("acceptsPayment (decided once, when a payment is first seen)", () => {
+  const pool = (lookedBefore: number) => ({ lookedBefore, blockTime: null });
   it.each([
-    ["before expiresAt", invoice(), EXPIRES - 1, true],
-    ["at expiresAt", invoice(), EXPIRES, false],
-    ["after expiresAt while PENDING", invoice(), EXPIRES + 1, false],
-    ["after expiresAt once PENDING_MEMPOOL (more money to a paid invoice)", invoice({ status: S.PendingMempool }), EXPIRES + HOUR, true],
-    ["inside a monitoring window", invoice({ monitorUntil: EXPIRES + HOUR }), EXPIRES + 1, true],
-    ["after EXPIRED", invoice({ status: S.Expired }), T0, false],
-    ["after CONFIRMED", invoice({ status: S.Confirmed }), T0, false],
-  ])("%s", (_name, inv, seenAt, expected) => {
-    expect(acceptsPayment(inv as Invoice, seenAt as number)).toBe(expected);
+    ["a pool tx missing from a look before expiresAt", invoice(), pool(EXPIRES - 1), true],
+    ["a pool tx missing from a look at expiresAt", invoice(), pool(EXPIRES), false],
+    ["a pool tx missing from a look after expiresAt while PENDING", invoice(), pool(EXPIRES + 1), false],
+    ["a pool tx on the watcher's first look (no evidence it came late)", invoice(), pool(0), true],
+    ["after expiresAt once PENDING_MEMPOOL (more money to a paid invoice)", invoice({ status: S.PendingMempool }), pool(EXPIRES + HOUR), true],
+    ["inside a monitoring window", invoice({ monitorUntil: EXPIRES + HOUR }), pool(EXPIRES + 1), true],
+    ["after EXPIRED", invoice({ status: S.Expired }), pool(T0), false],
+    ["after CONFIRMED", invoice({ status: S.Confirmed }), pool(T0), false],
+    ["a block after expiresAt when the watcher had not looked since before it", invoice(), { lookedBefore: EXPIRES - 1, blockTime: EXPIRES + HOUR }, true],
+    ["a block timestamped at expiresAt after a look past it", invoice(), { lookedBefore: EXPIRES + 1, blockTime: EXPIRES }, true],
+    ["a block after expiresAt after a look past it", invoice(), { lookedBefore: EXPIRES, blockTime: EXPIRES + 1 }, false],
+  ])("%s", (_name, inv, sighting, expected) => {
+    expect(acceptsPayment(inv as Invoice, sighting)).toBe(expected);
   });
 });

@@ -1,0 +1,34 @@
+// Where a committed change becomes visible: the account's own stream subscribers, and the global
+// StreamHub (not awaited: the hub orders by event id and fills gaps from the log).
+
+import type { InvoiceEvent } from "../../domain/events";
+import type { ApiFailure } from "../../domain/errors";
+import type { Env } from "../../env";
+import { Subscribers } from "../subscribers";
+
+export class Publisher {
+  private readonly subscribers: Subscribers;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    replay: (afterId: number, limit: number) => Promise<InvoiceEvent[]>,
+  ) {
+    this.subscribers = new Subscribers({ replay });
+  }
+
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  open(afterEventId: number | null, tooMany: ApiFailure): ReadableStream<Uint8Array> {
+    return this.subscribers.open(afterEventId, tooMany);
+  }
+
+  publish(events: InvoiceEvent[]): void {
+    if (events.length === 0) return;
+    this.subscribers.publish(events);
+    const hub = this.env.STREAM_HUB.get(this.env.STREAM_HUB.idFromName("global"));
+    this.ctx.waitUntil(hub.publish(events).catch((cause: unknown) => console.error("stream hub publish failed", cause)));
+  }
+}

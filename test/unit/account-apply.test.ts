@@ -1,0 +1,105 @@
+// Deciding an account's change is pure: the ledger it decides on is never touched, so a change that
+// does not commit leaves no trace; only applying the committed change moves the ledger.
+import { describe, expect, it } from "vitest";
+import type { ChainBatch } from "../../src/chains/adapter";
+import { applyBatch, applyClock, type FoundOutput } from "../../src/durable/account/apply";
+import { applyToLedger, type Ledger } from "../../src/durable/account/ledger";
+import { atomic, ZERO } from "../../src/domain/amount";
+import { Coin } from "../../src/domain/coins";
+import type { InvoiceId, UserId } from "../../src/domain/ids";
+import { InvoiceStatus as S, type Invoice } from "../../src/domain/invoice";
+
+const NOW = 1_800_000_000_000;
+const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}` as InvoiceId;
+
+function ledgerWith(invoices: Partial<Invoice>[]): Ledger {
+  const full = invoices.map(
+    (over, i): Invoice => ({
+      id: id(i + 1),
+      userId: "00000000-0000-4000-8000-0000000000aa" as UserId,
+      coin: Coin.XMR,
+      address: `addr${i}`,
+      keySetId: 1,
+      addressIndex: i + 1,
+      matchKey: `key${i}`,
+      required: atomic(1000n),
+      actual: ZERO,
+      confirmationsRequired: 1,
+      createdAt: NOW - 600_000,
+      expiresAt: NOW + 600_000,
+      status: S.Pending,
+      txId: null,
+      confirmedAt: null,
+      monitorUntil: null,
+      closedAt: null,
+      ...over,
+    }),
+  );
+  return { invoices: new Map(full.map((i) => [i.id, i])), payments: new Map(full.map((i) => [i.id, []])), keySets: new Map(), progress: new Map() };
+}
+
+const batch = (over: Partial<ChainBatch> = {}): ChainBatch => ({
+  coin: Coin.XMR,
+  tipHeight: 100,
+  orphanedAbove: null,
+  blocks: [],
+  mempool: [],
+  gone: [],
+  scannedThrough: NOW,
+  observedAfter: NOW - 5_000,
+  ...over,
+});
+const output = (invoice: number, over: Partial<FoundOutput> = {}): FoundOutput => ({
+  invoiceId: id(invoice),
+  txHash: `tx${invoice}`,
+  outputIndex: 0,
+  outputKey: `out${invoice}`,
+  amount: atomic(1000n),
+  height: null,
+  blockTime: null,
+  ...over,
+});
+const clock = { now: NOW, monitoringMs: 3_600_000 };
+
+describe("applyBatch", () => {
+  it("leaves the ledger it decides on untouched until the change is applied", () => {
+    const ledger = ledgerWith([{}, {}]);
+    const before = structuredClone(ledger);
+    const change = applyBatch(ledger, batch(), [output(1), output(2, { height: 100, blockTime: NOW - 1000 })], new Set(), clock);
+    expect(ledger).toEqual(before);
+    expect(change.snapshots.map((s) => [s.id, s.status])).toEqual([
+      [id(1), S.PendingMempool],
+      [id(2), S.PendingMempool],
+      [id(2), S.Confirmed],
+    ]);
+    applyToLedger(ledger, change);
+    expect(ledger.invoices.get(id(2))!.status).toBe(S.Confirmed);
+    expect(ledger.payments.get(id(1))).toHaveLength(1);
+    expect(ledger.progress.get(Coin.XMR)).toEqual({ tipHeight: 100, scannedThrough: NOW });
+  });
+
+  it("never credits an output key twice: not within a batch, not one D1 credited elsewhere", () => {
+    const ledger = ledgerWith([{}, {}]);
+    const change = applyBatch(ledger, batch(), [output(1), output(2, { outputKey: "out1", txHash: "copy" }), output(2, { outputKey: "elsewhere" })], new Set(["elsewhere"]), clock);
+    expect([...change.payments.values()].map((p) => p.outputKey)).toEqual(["out1"]);
+    expect(change.duplicateOutputs.map((o) => o.outputKey)).toEqual(["out1", "elsewhere"]);
+  });
+
+  it("keeps the scan time it had when a batch reports an older one", () => {
+    const ledger = ledgerWith([{}]);
+    applyToLedger(ledger, applyBatch(ledger, batch({ scannedThrough: NOW }), [], new Set(), clock));
+    const change = applyBatch(ledger, batch({ scannedThrough: NOW - 60_000 }), [], new Set(), clock);
+    expect(change.progress.get(Coin.XMR)?.scannedThrough).toBe(NOW);
+  });
+});
+
+describe("applyClock", () => {
+  it("expires a due invoice only once the chain was scanned past its deadline, without touching the ledger", () => {
+    const ledger = ledgerWith([{ expiresAt: NOW - 1000 }]);
+    const before = structuredClone(ledger);
+    expect(applyClock(ledger, new Map([[Coin.XMR, { tipHeight: 100, scannedThrough: NOW - 2000 }]]), clock).snapshots).toEqual([]);
+    const change = applyClock(ledger, new Map([[Coin.XMR, { tipHeight: 100, scannedThrough: NOW }]]), clock);
+    expect(change.snapshots.map((s) => s.status)).toEqual([S.Expired]);
+    expect(ledger).toEqual(before);
+  });
+});
