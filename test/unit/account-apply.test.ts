@@ -4,36 +4,18 @@ import { describe, expect, it } from "vitest";
 import type { ChainBatch } from "../../src/chains/adapter";
 import { applyBatch, applyClock, type FoundOutput } from "../../src/durable/account/apply";
 import { applyToLedger, type Ledger } from "../../src/durable/account/ledger";
-import { atomic, ZERO } from "../../src/domain/amount";
+import { atomic } from "../../src/domain/amount";
 import { Coin } from "../../src/domain/coins";
-import type { InvoiceId, UserId } from "../../src/domain/ids";
+import type { InvoiceId } from "../../src/domain/ids";
 import { InvoiceStatus as S, type Invoice } from "../../src/domain/invoice";
+import { testInvoice } from "../support/invoices";
 
 const NOW = 1_800_000_000_000;
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}` as InvoiceId;
 
 function ledgerWith(invoices: Partial<Invoice>[]): Ledger {
-  const full = invoices.map(
-    (over, i): Invoice => ({
-      id: id(i + 1),
-      userId: "00000000-0000-4000-8000-0000000000aa" as UserId,
-      coin: Coin.XMR,
-      address: `addr${i}`,
-      keySetId: 1,
-      addressIndex: i + 1,
-      matchKey: `key${i}`,
-      required: atomic(1000n),
-      actual: ZERO,
-      confirmationsRequired: 1,
-      createdAt: NOW - 600_000,
-      expiresAt: NOW + 600_000,
-      status: S.Pending,
-      txId: null,
-      confirmedAt: null,
-      monitorUntil: null,
-      closedAt: null,
-      ...over,
-    }),
+  const full = invoices.map((over, i) =>
+    testInvoice({ id: id(i + 1), address: `addr${i}`, addressIndex: i + 1, matchKey: `key${i}`, createdAt: NOW - 600_000, expiresAt: NOW + 600_000, ...over }),
   );
   return { invoices: new Map(full.map((i) => [i.id, i])), payments: new Map(full.map((i) => [i.id, []])), keySets: new Map(), progress: new Map() };
 }

@@ -1,36 +1,15 @@
 // The invoice state machine as a specification: each row is a situation a payer or the chain can create.
 import { describe, expect, it } from "vitest";
-import { atomic, ZERO } from "../../src/domain/amount";
-import { Coin } from "../../src/domain/coins";
-import type { InvoiceId, UserId } from "../../src/domain/ids";
+import { atomic } from "../../src/domain/amount";
+import type { InvoiceId } from "../../src/domain/ids";
 import { acceptsPayment, advanceInvoice, InvoiceStatus as S, nextDeadline, type ChainView, type Invoice, type Payment } from "../../src/domain/invoice";
+import { testInvoice } from "../support/invoices";
 
 const T0 = 1_800_000_000_000;
 const EXPIRES = T0 + 600_000;
 const HOUR = 3_600_000;
 
-function invoice(over: Partial<Invoice> = {}): Invoice {
-  return {
-    id: "00000000-0000-4000-8000-000000000001" as InvoiceId,
-    userId: "00000000-0000-4000-8000-0000000000aa" as UserId,
-    coin: Coin.XMR,
-    address: "addr",
-    keySetId: 1,
-    addressIndex: 1,
-    matchKey: "d",
-    required: atomic(1000n),
-    actual: ZERO,
-    confirmationsRequired: 2,
-    createdAt: T0,
-    expiresAt: EXPIRES,
-    status: S.Pending,
-    txId: null,
-    confirmedAt: null,
-    monitorUntil: null,
-    closedAt: null,
-    ...over,
-  };
-}
+const invoice = (over: Partial<Invoice> = {}): Invoice => testInvoice({ createdAt: T0, expiresAt: EXPIRES, confirmationsRequired: 2, ...over });
 
 let seq = 0;
 function pay(amount: bigint, over: Partial<Payment> = {}): Payment {

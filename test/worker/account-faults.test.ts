@@ -6,24 +6,17 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import type { ChainBatch } from "../../src/chains/adapter";
-import { parseScanTx, type ScanTx } from "../../src/chains/xmr/tx";
 import { database } from "../../src/db/client";
 import { Coin } from "../../src/domain/coins";
 import type { UserId } from "../../src/domain/ids";
 import { InvoiceStatus as S } from "../../src/domain/invoice";
 import type { Env } from "../../src/env";
 import { recordStream, type StreamRecorder } from "../support/stream-recorder";
-import vectors from "../vectors/xmr.json";
+import { regtestTx as scanTx, regtestTxHash } from "../support/regtest-txs";
 import { faultyD1, type FaultyD1 } from "./faults";
 import { clients, freshMerchantUser } from "./support";
 
 const E = env as unknown as Env;
-type VectorTx = { name: string; tx_hash: string; daemon_get_transactions: { txs: { as_json: string }[] } };
-const byName = new Map((vectors.regtest.transactions as unknown as VectorTx[]).map((t) => [t.name, t]));
-const scanTx = (name: string): ScanTx => {
-  const t = byName.get(name)!;
-  return parseScanTx(t.tx_hash, JSON.parse(t.daemon_get_transactions.txs[0]!.as_json));
-};
 
 const c = clients("connect-json");
 const accountOf = (userId: string) => E.USER_ACCOUNT.get(E.USER_ACCOUNT.idFromName(userId));
@@ -119,9 +112,9 @@ describe("UserAccount.applyChainBatch when D1 fails half-way", () => {
       await apply(userId, batch);
 
       expect(await paymentRows(userId), `after a failure at operation ${n}`).toEqual([
-        { tx_hash: byName.get("same_subaddress_twice")!.tx_hash, output_index: expect.any(Number), amount: expect.any(String), height: 121, in_time: 1 },
-        { tx_hash: byName.get("same_subaddress_twice")!.tx_hash, output_index: expect.any(Number), amount: expect.any(String), height: 121, in_time: 1 },
-        { tx_hash: byName.get("single_subaddress")!.tx_hash, output_index: expect.any(Number), amount: "1500000000000", height: null, in_time: 1 },
+        { tx_hash: regtestTxHash("same_subaddress_twice"), output_index: expect.any(Number), amount: expect.any(String), height: 121, in_time: 1 },
+        { tx_hash: regtestTxHash("same_subaddress_twice"), output_index: expect.any(Number), amount: expect.any(String), height: 121, in_time: 1 },
+        { tx_hash: regtestTxHash("single_subaddress"), output_index: expect.any(Number), amount: "1500000000000", height: null, in_time: 1 },
       ]);
       for (const id of ids) {
         expect(await history(id), `events of ${id} after a failure at operation ${n}`).toEqual([S.Pending, S.PendingMempool]);

@@ -7,22 +7,16 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import type { ChainBatch } from "../../src/chains/adapter";
-import { parseScanTx, type ScanTx } from "../../src/chains/xmr/tx";
+import type { ScanTx } from "../../src/chains/xmr/tx";
 import { Coin } from "../../src/domain/coins";
 import type { UserId } from "../../src/domain/ids";
 import { InvoiceStatus as S } from "../../src/domain/invoice";
 import type { Env } from "../../src/env";
-import vectors from "../vectors/xmr.json";
+import { regtestTx as scanTx, regtestTxHash, strangersTxs } from "../support/regtest-txs";
 import { clients, freshMerchantUser } from "./support";
 
 const E = env as unknown as Env;
-type VectorTx = { name: string; tx_hash: string; daemon_get_transactions: { txs: { as_json: string }[] } };
-const byName = new Map((vectors.regtest.transactions as unknown as VectorTx[]).map((t) => [t.name, t]));
-const scanTx = (name: string): ScanTx => {
-  const t = byName.get(name)!;
-  return parseScanTx(t.tx_hash, JSON.parse(t.daemon_get_transactions.txs[0]!.as_json));
-};
-const hashOf = (name: string) => byName.get(name)!.tx_hash;
+const hashOf = regtestTxHash;
 
 let hashSerial = 0;
 const blockOf = (height: number, txs: ScanTx[], timestamp = Math.floor(Date.now() / 1000)) => ({
@@ -138,7 +132,7 @@ describe("UserAccount.applyChainBatch with real regtest transactions", () => {
 
   it("ignores txs that pay someone else", async () => {
     const { ids, apply } = await merchantWith(TEN);
-    const negatives = (vectors.regtest.negative as unknown as VectorTx[]).map((t) => parseScanTx(t.tx_hash, JSON.parse(t.daemon_get_transactions.txs[0]!.as_json)));
+    const negatives = strangersTxs();
     expect(negatives.length).toBeGreaterThan(0);
     await apply({ tipHeight: 126, blocks: [blockOf(126, negatives)], mempool: negatives });
     for (const id of ids) {
