@@ -27,13 +27,14 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
       const { env, waitUntil } = invocation(ctx);
       const userId = parseUserId(req.userId) ?? reject(Failures.invalidUserId);
       const coin = parseCoin(req.coin) ?? reject(Failures.unsupportedCoin);
-      if (!isCoinEnabled(env, coin)) reject(Failures.coinNotEnabled(coin));
       const amount = parseAmount(req.amount, coinInfo(coin).decimals);
       if (!amount.ok) reject(Failures.amount(amount.problem, coin));
       if (req.timeout < BigInt(MIN_TIMEOUT_SECONDS) || req.timeout > BigInt(MAX_TIMEOUT_SECONDS)) {
         reject(Failures.invalidTimeout(MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS));
       }
       if (req.confirmations > coinInfo(coin).maxConfirmations) reject(Failures.invalidConfirmations(coin));
+      // The request is judged first, then the server's state: a bad field is reported with or without a node.
+      if (!isCoinEnabled(env, coin)) reject(Failures.coinNotEnabled(coin));
 
       const account = env.USER_ACCOUNT.get(env.USER_ACCOUNT.idFromName(userId));
       const created = unwrap(
