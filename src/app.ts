@@ -2,7 +2,7 @@
 // Native gRPC (HTTP/2 with trailers) cannot be served by a Worker; gRPC-Web and Connect can.
 
 import { createConnectRouter, createContextValues } from "@connectrpc/connect";
-import { createFetchHandler, type UniversalHandler } from "@connectrpc/connect/protocol";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { InvoiceService } from "../gen/invoice/v1/invoice_pb";
@@ -12,14 +12,14 @@ import { readAllChainStates } from "./db/chain-state";
 import { database } from "./db/client";
 import { coinInfo } from "./domain/coins";
 import type { Env } from "./env";
-import { requireBearerToken } from "./rpc/auth";
 import { kInvocation } from "./rpc/context";
 import { invoiceService } from "./rpc/invoice-service";
+import { edgeOptions, serveRpc } from "./rpc/serve";
 import { userService } from "./rpc/user-service";
 
 export const VERSION = "0.1.0";
 
-const router = createConnectRouter({ grpc: false, interceptors: [requireBearerToken] })
+const router = createConnectRouter({ grpc: false, ...edgeOptions })
   .service(UserService, userService)
   .service(InvoiceService, invoiceService);
 const handlers = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
@@ -64,6 +64,6 @@ app.post("*", (c) => {
     env: c.env,
     waitUntil: (p) => c.executionCtx.waitUntil(p),
   });
-  return createFetchHandler((req) => handler({ ...req, contextValues: values }), { httpVersion: "1.1" })(c.req.raw);
+  return serveRpc(handler, c.req.raw, values);
 });
 

@@ -13,6 +13,7 @@ export type ErrorCode =
   | "Internal"
   | "Canceled"
   | "ResourceExhausted"
+  | "OutOfRange"
   | "Unavailable";
 
 export interface ApiFailure {
@@ -44,7 +45,11 @@ export const Failures = {
   sqlQuery: fail("Internal", "An error occurred while executing a SQL query."),
   sqlTransaction: fail("Internal", "An error occurred while initiating an SQL transaction."),
   unauthenticated: fail("Unauthenticated", "missing or invalid bearer token"),
+  /** Bytes that are not the method's request message: bad framing, compression or encoding; `reason` says which. */
+  undecodableRequest: (reason: string) => fail("InvalidArgument", `request could not be decoded: ${reason}`),
+  requestTooLarge: (maxBytes: number) => fail("ResourceExhausted", `request too large: at most ${maxBytes} bytes`),
   streamClosed: fail("Canceled", "stream has been closed"),
+  eventIdAhead: fail("OutOfRange", "afterEventId is ahead of the event log"),
   tooManySubscribers: fail("ResourceExhausted", "too many stream subscribers"),
   internal: fail("Internal", "internal error"),
 } as const;

@@ -2,9 +2,12 @@
 
 import { ConnectError, createClient, type Code, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
 import { UserService } from "../../gen/user/v1/user_pb";
+import worker from "../../src/index";
+import type { Env } from "../../src/env";
 import vectors from "../vectors/xmr.json";
 import { randomXmrKeys } from "../support/xmr-keys";
 
@@ -25,8 +28,8 @@ const bearer =
     return next(req);
   };
 
-function transport(protocol: Protocol, token: string | null) {
-  const opts = { baseUrl: "http://svc", fetch: workerFetch, interceptors: [bearer(token)] };
+function transport(protocol: Protocol, token: string | null, fetcher: typeof fetch = workerFetch) {
+  const opts = { baseUrl: "http://svc", fetch: fetcher, interceptors: [bearer(token)] };
   if (protocol === "grpc-web") return createGrpcWebTransport(opts);
   return createConnectTransport({ ...opts, useBinaryFormat: protocol === "connect-binary" });
 }
@@ -38,6 +41,15 @@ export interface Clients {
 
 export function clients(protocol: Protocol, token: string | null = API_TOKEN): Clients {
   const t = transport(protocol, token);
+  return { users: createClient(UserService, t), invoices: createClient(InvoiceService, t) };
+}
+
+/** Clients of the same Worker code run with other settings, e.g. `{ XMR_DAEMON_URL: undefined }` for a server without a node. */
+export function clientsWithSettings(protocol: Protocol, settings: Partial<Env>): Clients {
+  const changed = { ...(env as unknown as Env), ...settings };
+  const fetcher: typeof fetch = async (input, init) =>
+    worker.fetch(new Request(input as Request, { ...init, redirect: "manual" }) as Request<unknown, IncomingRequestCfProperties>, changed, createExecutionContext());
+  const t = transport(protocol, API_TOKEN, fetcher);
   return { users: createClient(UserService, t), invoices: createClient(InvoiceService, t) };
 }
 
