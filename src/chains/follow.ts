@@ -44,7 +44,7 @@ export const emptyCursor = (): ChainCursor => ({ blocks: [], poolSeen: [], scann
  */
 export async function followChain(source: ChainSource, from: ChainCursor, opts: FollowOptions): Promise<{ step: FollowStep; cursor: ChainCursor }> {
   const cursor: ChainCursor = { ...from, blocks: [...from.blocks] };
-  const tip = await source.tipHeight();
+  const tip = (await source.tip()).height;
   const blocks: ChainBlock[] = [];
   const suspects = new Set<string>();
   let orphanedAbove: number | null = null;

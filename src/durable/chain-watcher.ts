@@ -3,7 +3,7 @@
 // pool txs and hands everything to the user accounts that watch invoices of the coin.
 
 import { DurableObject } from "cloudflare:workers";
-import type { ChainBatch } from "../chains/adapter";
+import type { ChainBatch, ChainSource } from "../chains/adapter";
 import { emptyCursor, followChain, type ChainCursor } from "../chains/follow";
 import { chainSource, pollIntervalMs } from "../chains/registry";
 import { monitoringMs } from "../config";
@@ -61,10 +61,9 @@ export class ChainWatcher extends DurableObject<Env> {
   }
 
   /** One poll. Returns whether to keep polling (something is watched). */
-  async tick(coin: Coin): Promise<boolean> {
+  async tick(coin: Coin, source: ChainSource | null = chainSource(this.env, coin)): Promise<boolean> {
     const tickStart = Date.now();
     const users = await watchedUsers(this.db, coin, tickStart - monitoringMs(this.env));
-    const source = chainSource(this.env, coin);
     if (users.length === 0 || !source) {
       // Nothing to watch: forget the position; payments to invoices created later can only come later.
       await this.ctx.storage.delete(CURSOR_KEY);

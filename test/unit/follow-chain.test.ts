@@ -1,62 +1,8 @@
 // Following a chain: blocks in order and never skipped, reorgs of every shape, and the pool's new,
 // mined, dropped and double-spent txs. The chain here is an in-memory model of a node's view.
 import { describe, expect, it } from "vitest";
-import type { ChainBlock, ChainSource, TxStatus } from "../../src/chains/adapter";
 import { emptyCursor, followChain, type ChainCursor } from "../../src/chains/follow";
-
-type Tx = { hash: string };
-
-/** A node's chain and pool, with the operations a test needs (mine, pop, drop, flag) and call counts. */
-class ModelChain implements ChainSource<Tx> {
-  blocks: { hash: string; prevHash: string; txs: string[] }[] = [{ hash: "b0", prevHash: "", txs: [] }];
-  pool = new Map<string, { doubleSpend: boolean }>();
-  calls: string[] = [];
-  private serial = 0;
-
-  mine(count = 1): void {
-    for (let i = 0; i < count; i++) {
-      const txs = [...this.pool.keys()].filter((h) => !this.pool.get(h)!.doubleSpend);
-      txs.forEach((h) => this.pool.delete(h));
-      this.blocks.push({ hash: `b${this.blocks.length}-${++this.serial}`, prevHash: this.blocks.at(-1)!.hash, txs });
-    }
-  }
-  pop(count: number): void {
-    for (let i = 0; i < count; i++) this.blocks.pop()!.txs.forEach((h) => this.pool.set(h, { doubleSpend: false }));
-  }
-  send(hash: string, doubleSpend = false): void {
-    this.pool.set(hash, { doubleSpend });
-  }
-
-  async tipHeight() {
-    this.calls.push("tip");
-    return this.blocks.length - 1;
-  }
-  async block(height: number): Promise<ChainBlock<Tx>> {
-    this.calls.push("block");
-    const b = this.blocks[height];
-    if (!b) throw new Error(`no block ${height}`);
-    return { height, hash: b.hash, prevHash: b.prevHash, timestamp: height, txs: b.txs.map((hash) => ({ hash })) };
-  }
-  async blockHash(height: number) {
-    this.calls.push("blockHash");
-    return this.blocks[height]!.hash;
-  }
-  async poolHashes() {
-    this.calls.push("poolHashes");
-    return [...this.pool.keys()];
-  }
-  async poolTxs(hashes: string[]) {
-    this.calls.push("poolTxs");
-    const live = hashes.filter((h) => this.pool.has(h));
-    return { txs: live.filter((h) => !this.pool.get(h)!.doubleSpend).map((hash) => ({ hash })), doubtful: live.filter((h) => this.pool.get(h)!.doubleSpend) };
-  }
-  async txStatus(hashes: string[]) {
-    this.calls.push("txStatus");
-    const out = new Map<string, TxStatus>();
-    for (const h of hashes) out.set(h, this.pool.has(h) ? "pool" : this.blocks.some((b) => b.txs.includes(h)) ? "block" : "missing");
-    return out;
-  }
-}
+import { ModelChain } from "../support/model-chain";
 
 /** Follows step by step, keeping the cursor as the watcher does after a successful delivery. */
 function follower(chain: ModelChain, maxBlocks = 20) {

@@ -40,6 +40,17 @@ export interface DaemonBlock extends BlockHeader {
   minerTxJson: unknown;
 }
 
+export interface DaemonInfo {
+  /** Block count: the top block's height + 1. */
+  height: number;
+  topBlockHash: string;
+  restricted: boolean;
+  /** "mainnet", "testnet", "stagenet" or "fakechain" (regtest). */
+  nettype: string;
+  synchronized: boolean;
+  busySyncing: boolean;
+}
+
 export interface DaemonTx {
   hash: string;
   /** Parsed `as_json` (pruned: `rctsig_prunable` dropped, `ecdhInfo`/`outPk` kept). */
@@ -92,6 +103,8 @@ export function createMoneroDaemon(opts: DaemonOptions) {
   const doFetch: typeof fetch = opts.fetch ?? ((input, init) => fetch(input, init));
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let preferred = 0;
+  /** The endpoint of the latest attempt, for logs. */
+  let current = 0;
 
   // monerod's digest state (nonce, expected nonce count) lives per TCP connection, and a client cannot
   // pick the connection; one request at a time per authenticated node keeps fetch on one warm connection.
@@ -158,6 +171,7 @@ export function createMoneroDaemon(opts: DaemonOptions) {
       if (attempt > 0 && attempt % n === 0) await sleep(backoffMs(attempt / n - 1));
       const index = (preferred + attempt) % n;
       const endpoint = endpoints[index]!;
+      current = index;
       try {
         const value = read(await postOnce(endpoint, path, body), endpoint.base + path);
         preferred = index;
@@ -200,15 +214,24 @@ export function createMoneroDaemon(opts: DaemonOptions) {
   }
 
   return {
-    async getInfo(): Promise<{ height: number; topBlockHash: string; restricted: boolean; nettype: string }> {
+    /** Base URL (no credentials) of the node asked last. */
+    node(): string {
+      return endpoints[current]!.base;
+    },
+
+    /** The node's block count and top, its network, and whether it says it is still syncing. */
+    async getInfo(): Promise<DaemonInfo> {
       return jsonRpc("get_info", {}, (r, where) => {
         const height = asHeight(r.height, `${where} height`);
         if (height < 1) throw new TransientError(`${where}: block count ${height} < 1`);
         return {
           height,
           topBlockHash: asHash(r.top_block_hash, `${where} top_block_hash`),
-          restricted: r.restricted === undefined ? false : asBoolean(r.restricted, `${where} restricted`),
+          restricted: optionalBoolean(r.restricted, false, `${where} restricted`),
           nettype: asString(r.nettype, `${where} nettype`),
+          // Absent on nodes that do not report it: no claim either way, so not taken as syncing.
+          synchronized: optionalBoolean(r.synchronized, true, `${where} synchronized`),
+          busySyncing: optionalBoolean(r.busy_syncing, false, `${where} busy_syncing`),
         };
       });
     },
@@ -394,6 +417,10 @@ function asHeight(value: unknown, where: string): number {
 function asBoolean(value: unknown, where: string): boolean {
   if (typeof value !== "boolean") throw new TransientError(`${where}: not a boolean`);
   return value;
+}
+
+function optionalBoolean(value: unknown, absent: boolean, where: string): boolean {
+  return value === undefined ? absent : asBoolean(value, where);
 }
 
 function asString(value: unknown, where: string): string {

@@ -1,0 +1,86 @@
+// An in-memory node for tests of following a chain: its chain and pool, what tests do to a real node
+// (mine, pop, send, drop, flag a double spend), and a log of the calls made to it.
+
+import type { ChainBlock, ChainSource, ChainTx, NodeTip, TxStatus } from "../../src/chains/adapter";
+
+interface ModelBlock<Tx> {
+  hash: string;
+  prevHash: string;
+  /** Seconds since the epoch. */
+  timestamp: number;
+  txs: Tx[];
+}
+
+export class ModelChain<Tx extends ChainTx = ChainTx> implements ChainSource<Tx> {
+  blocks: ModelBlock<Tx>[] = [{ hash: "b0", prevHash: "", timestamp: 0, txs: [] }];
+  pool = new Map<string, { tx: Tx; doubleSpend: boolean }>();
+  /** Every call, by method name, in order. */
+  calls: string[] = [];
+  /** What the node says it serves. */
+  network = "fakechain";
+  private serial = 0;
+
+  /** Mines the pool's txs (double spends stay behind) into the next block, `count` times. */
+  mine(count = 1): void {
+    for (let i = 0; i < count; i++) {
+      const txs = [...this.pool.values()].filter((p) => !p.doubleSpend).map((p) => p.tx);
+      txs.forEach((t) => this.pool.delete(t.hash));
+      const timestamp = Math.floor(Date.now() / 1000);
+      this.blocks.push({ hash: `b${this.blocks.length}-${++this.serial}`, prevHash: this.blocks.at(-1)!.hash, timestamp, txs });
+    }
+  }
+
+  /** Takes the top blocks off; their txs go back to the pool, as monerod's pop_blocks does. */
+  pop(count: number): void {
+    for (let i = 0; i < count; i++) this.blocks.pop()!.txs.forEach((tx) => this.pool.set(tx.hash, { tx, doubleSpend: false }));
+  }
+
+  /** Puts a tx into the pool; a bare hash stands for a tx with nothing else in it. */
+  send(tx: Tx | string, doubleSpend = false): void {
+    const t = typeof tx === "string" ? ({ hash: tx } as Tx) : tx;
+    this.pool.set(t.hash, { tx: t, doubleSpend });
+  }
+
+  async tip(): Promise<NodeTip> {
+    this.calls.push("tip");
+    const height = this.blocks.length - 1;
+    return { height, hash: this.blocks[height]!.hash, syncing: false, network: this.network };
+  }
+
+  async block(height: number): Promise<ChainBlock<Tx>> {
+    this.calls.push("block");
+    const b = this.blocks[height];
+    if (!b) throw new Error(`no block ${height}`);
+    return { height, hash: b.hash, prevHash: b.prevHash, timestamp: b.timestamp, txs: [...b.txs] };
+  }
+
+  async blockHash(height: number): Promise<string> {
+    this.calls.push("blockHash");
+    const b = this.blocks[height];
+    if (!b) throw new Error(`no block ${height}`);
+    return b.hash;
+  }
+
+  async poolHashes(): Promise<string[]> {
+    this.calls.push("poolHashes");
+    return [...this.pool.keys()];
+  }
+
+  async poolTxs(hashes: string[]): Promise<{ txs: Tx[]; doubtful: string[] }> {
+    this.calls.push("poolTxs");
+    const live = hashes.flatMap((h) => this.pool.get(h) ?? []);
+    return { txs: live.filter((p) => !p.doubleSpend).map((p) => p.tx), doubtful: live.filter((p) => p.doubleSpend).map((p) => p.tx.hash) };
+  }
+
+  async txStatus(hashes: string[]): Promise<Map<string, TxStatus>> {
+    this.calls.push("txStatus");
+    const out = new Map<string, TxStatus>();
+    const mined = (h: string) => this.blocks.some((b) => b.txs.some((t) => t.hash === h));
+    for (const h of hashes) out.set(h, this.pool.has(h) ? "pool" : mined(h) ? "block" : "missing");
+    return out;
+  }
+
+  node(): string {
+    return "model";
+  }
+}
