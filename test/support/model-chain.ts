@@ -18,6 +18,8 @@ export class ModelChain<Tx extends ChainTx = ChainTx> implements ChainSource<Tx>
   calls: string[] = [];
   /** What the node says it serves. */
   network = "fakechain";
+  /** Runs when the pool is read, before the node answers: something happening meanwhile. */
+  onPoolRead: (() => Promise<void>) | null = null;
   private serial = 0;
 
   /** Mines the pool's txs (double spends stay behind) into the next block, `count` times. */
@@ -63,6 +65,7 @@ export class ModelChain<Tx extends ChainTx = ChainTx> implements ChainSource<Tx>
 
   async poolHashes(): Promise<string[]> {
     this.calls.push("poolHashes");
+    await this.onPoolRead?.();
     return [...this.pool.keys()];
   }
 
