@@ -9,7 +9,7 @@ import { chainSource, pollIntervalMs } from "../chains/registry";
 import { monitoringMs } from "../config";
 import { readChainState, writeChainState } from "../db/chain-state";
 import { database, type Db } from "../db/client";
-import { watchedUsers } from "../db/invoices";
+import { anyWatchedInvoice, watchedUsers } from "../db/invoices";
 import { Coin, parseCoin } from "../domain/coins";
 import type { UserId } from "../domain/ids";
 import type { Env } from "../env";
@@ -63,14 +63,17 @@ export class ChainWatcher extends DurableObject<Env> {
   /** One poll. Returns whether to keep polling (something is watched). */
   async tick(coin: Coin, source: ChainSource | null = chainSource(this.env, coin)): Promise<boolean> {
     const tickStart = Date.now();
-    const users = await watchedUsers(this.db, coin, tickStart - monitoringMs(this.env));
-    if (users.length === 0 || !source) {
+    const closedAfter = tickStart - monitoringMs(this.env);
+    if (!source || !(await anyWatchedInvoice(this.db, coin, closedAfter))) {
       // Nothing to watch: forget the position; payments to invoices created later can only come later.
       await this.ctx.storage.delete(CURSOR_KEY);
       return false;
     }
     const stored = (await this.ctx.storage.get<ChainCursor>(CURSOR_KEY)) ?? emptyCursor();
     const { step, cursor } = await followChain(source, stored, { now: tickStart, maxBlocks: MAX_BLOCKS_PER_TICK, depth: CURSOR_DEPTH });
+    // Whom to deliver to is read only now: a user whose first invoice was created while the chain was
+    // being read may already have its payer's tx in this step's pool, which is never delivered again.
+    const users = await watchedUsers(this.db, coin, closedAfter);
     await this.deliver(users, { coin, ...step });
     await this.ctx.storage.put(CURSOR_KEY, cursor);
     await writeChainState(this.db, {
