@@ -1,7 +1,8 @@
 // An in-memory node for tests of following a chain: its chain and pool, what tests do to a real node
-// (mine, pop, send, drop, flag a double spend), and a log of the calls made to it.
+// (mine, pop, send, drop, flag a double spend), the network check a source runs, and a log of calls.
 
 import type { ChainBlock, ChainSource, ChainTx, NodeTip, TxStatus } from "../../src/chains/adapter";
+import { WrongNetworkError } from "../../src/chains/network-check";
 
 interface ModelBlock<Tx> {
   hash: string;
@@ -16,8 +17,9 @@ export class ModelChain<Tx extends ChainTx = ChainTx> implements ChainSource<Tx>
   pool = new Map<string, { tx: Tx; doubleSpend: boolean }>();
   /** Every call, by method name, in order. */
   calls: string[] = [];
-  /** What the node says it serves. */
-  network = "fakechain";
+  /** What the node says it serves, and what the source is configured for: a source never answers for a node of another network. */
+  network = "mainnet";
+  expectedNetwork = "mainnet";
   /** Runs when the pool is read, before the node answers: something happening meanwhile. */
   onPoolRead: (() => Promise<void>) | null = null;
   private serial = 0;
@@ -44,39 +46,39 @@ export class ModelChain<Tx extends ChainTx = ChainTx> implements ChainSource<Tx>
   }
 
   async tip(): Promise<NodeTip> {
-    this.calls.push("tip");
+    this.answer("tip");
     const height = this.blocks.length - 1;
     return { height, hash: this.blocks[height]!.hash, syncing: false, network: this.network };
   }
 
   async block(height: number): Promise<ChainBlock<Tx>> {
-    this.calls.push("block");
+    this.answer("block");
     const b = this.blocks[height];
     if (!b) throw new Error(`no block ${height}`);
     return { height, hash: b.hash, prevHash: b.prevHash, timestamp: b.timestamp, txs: [...b.txs] };
   }
 
   async blockHash(height: number): Promise<string> {
-    this.calls.push("blockHash");
+    this.answer("blockHash");
     const b = this.blocks[height];
     if (!b) throw new Error(`no block ${height}`);
     return b.hash;
   }
 
   async poolHashes(): Promise<string[]> {
-    this.calls.push("poolHashes");
+    this.answer("poolHashes");
     await this.onPoolRead?.();
     return [...this.pool.keys()];
   }
 
   async poolTxs(hashes: string[]): Promise<{ txs: Tx[]; doubtful: string[] }> {
-    this.calls.push("poolTxs");
+    this.answer("poolTxs");
     const live = hashes.flatMap((h) => this.pool.get(h) ?? []);
     return { txs: live.filter((p) => !p.doubleSpend).map((p) => p.tx), doubtful: live.filter((p) => p.doubleSpend).map((p) => p.tx.hash) };
   }
 
   async txStatus(hashes: string[]): Promise<Map<string, TxStatus>> {
-    this.calls.push("txStatus");
+    this.answer("txStatus");
     const out = new Map<string, TxStatus>();
     const mined = (h: string) => this.blocks.some((b) => b.txs.some((t) => t.hash === h));
     for (const h of hashes) out.set(h, this.pool.has(h) ? "pool" : mined(h) ? "block" : "missing");
@@ -85,5 +87,11 @@ export class ModelChain<Tx extends ChainTx = ChainTx> implements ChainSource<Tx>
 
   node(): string {
     return "model";
+  }
+
+  /** Logs the call and runs the network check, as a source does before it uses a node. */
+  private answer(method: string): void {
+    this.calls.push(method);
+    if (this.network !== this.expectedNetwork) throw new WrongNetworkError(this.network, this.expectedNetwork, this.node());
   }
 }

@@ -216,6 +216,73 @@ describe("createMoneroDaemon with digest auth (monerod --rpc-login)", () => {
   });
 });
 
+/**
+ * A node in front of `target` that answers get_info with `info` merged into the result (another
+ * network, a sync state): what the network check and node choice see. Logs the methods it was asked.
+ */
+async function disguisedNode(target: string, info: Record<string, unknown>) {
+  const methods: string[] = [];
+  const node = await localServer(async (_n, req, body, res) => {
+    const method = req.url === "/json_rpc" ? (JSON.parse(body) as { method: string }).method : (req.url ?? "");
+    methods.push(method);
+    const upstream = await fetch(target + (req.url ?? "/"), { method: "POST", body, headers: { "content-type": "application/json" } });
+    const json = (await upstream.json()) as { result?: Record<string, unknown> };
+    if (method === "get_info" && json.result) Object.assign(json.result, info);
+    res.writeHead(upstream.status, { "content-type": "application/json" }).end(JSON.stringify(json));
+  });
+  return { url: node.url, methods, info };
+}
+
+const STAGENET = { nettype: "stagenet", mainnet: false, stagenet: true };
+
+describe("createMoneroDaemon network check", () => {
+  it("asks a node of another network for get_info only, and reads nothing of its chain", async () => {
+    const stagenet = await disguisedNode(chain.restrictedUrl, STAGENET);
+    const { sleep } = recordingSleep();
+    const daemon = createMoneroDaemon({ urls: [stagenet.url], network: "mainnet", sleep });
+    const error = await daemon.getBlock(1).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "WrongNetworkError", network: "stagenet", expected: "mainnet", node: stagenet.url });
+    expect((error as Error).message).toBe(`node ${stagenet.url} is on stagenet, expected mainnet`);
+    expect(stagenet.methods).toEqual(["get_info"]);
+  });
+
+  it("skips a node of another network like a failing one and follows the next", async () => {
+    const stagenet = await disguisedNode(chain.restrictedUrl, STAGENET);
+    const { sleep, waits } = recordingSleep();
+    const daemon = createMoneroDaemon({ urls: [stagenet.url, chain.restrictedUrl], network: "mainnet", sleep });
+    expect((await daemon.getBlock(0)).height).toBe(0);
+    expect((await daemon.getInfo()).nettype).toBe("fakechain");
+    expect(await daemon.getPoolHashes()).toBeInstanceOf(Array);
+    expect(stagenet.methods).toEqual(["get_info"]);
+    expect(waits).toEqual([]);
+  });
+
+  it("takes a node back as soon as it answers for the configured network", async () => {
+    const node = await disguisedNode(chain.restrictedUrl, STAGENET);
+    const daemon = createMoneroDaemon({ urls: [node.url], network: "mainnet", sleep: async () => {} });
+    await expect(daemon.getInfo()).rejects.toThrow(`node ${node.url} is on stagenet, expected mainnet`);
+    Object.assign(node.info, { nettype: "mainnet", mainnet: true, stagenet: false });
+    expect((await daemon.getInfo()).nettype).toBe("mainnet");
+    expect((await daemon.getBlock(0)).height).toBe(0);
+  });
+
+  it("accepts a regtest node (fakechain, mainnet prefixes) whatever network is configured", async () => {
+    for (const network of ["mainnet", "stagenet", "testnet"] as const) {
+      const daemon = createMoneroDaemon({ urls: [chain.restrictedUrl], network });
+      expect((await daemon.getInfo()).nettype).toBe("fakechain");
+    }
+  });
+
+  it("refuses a testnet node for stagenet, and a mainnet node for testnet", async () => {
+    for (const [nettype, network] of [["testnet", "stagenet"], ["mainnet", "testnet"]] as const) {
+      const node = await disguisedNode(chain.restrictedUrl, { nettype });
+      const daemon = createMoneroDaemon({ urls: [node.url], network, sleep: async () => {} });
+      await expect(daemon.getPoolHashes()).rejects.toThrow(`is on ${nettype}, expected ${network}`);
+      expect(node.methods).toEqual(["get_info"]);
+    }
+  });
+});
+
 describe("createMoneroDaemon retries and failover", () => {
   it("fails over from a dead node to a live one and then stays with the live one", async () => {
     const deadUrl = `http://127.0.0.1:${await freePort()}`;

@@ -77,6 +77,12 @@ export async function freshMerchantUser(c: Clients): Promise<string> {
 
 export { randomXmrKeys };
 
+/** What GET /healthz answered: the HTTP status and the parsed body. */
+export async function health(): Promise<{ http: number; body: { status: string; ready: boolean; coins: Record<string, Record<string, unknown>> } }> {
+  const res = await workerFetch("http://svc/healthz");
+  return { http: res.status, body: await res.json() };
+}
+
 /** The Connect code and wire message a call failed with; throws if it succeeded. */
 export async function failure(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
   try {
