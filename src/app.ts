@@ -10,6 +10,7 @@ import { UserService } from "../gen/user/v1/user_pb";
 import { enabledCoins } from "./config";
 import { readAllChainStates } from "./db/chain-state";
 import { database } from "./db/client";
+import { chainHealth } from "./domain/chain-health";
 import { coinInfo } from "./domain/coins";
 import type { Env } from "./env";
 import { requireBearerToken } from "./rpc/auth";
@@ -38,23 +39,15 @@ app.get("/healthz", async (c) => {
     ready = false;
   }
   const coins = Object.fromEntries(
-    enabledCoins(c.env).map((coin) => {
-      const s = states.find((x) => x.coin === coin);
-      const lag = s?.tipHeight != null && s.cursorHeight != null ? s.tipHeight - s.cursorHeight : null;
-      return [
-        coinInfo(coin).ticker,
-        {
-          tip: s?.tipHeight ?? null,
-          cursor: s?.cursorHeight ?? null,
-          lag,
-          scannedThrough: s?.scannedThrough ? new Date(s.scannedThrough).toISOString() : null,
-          lastError: s?.lastError ?? null,
-        },
-      ];
-    }),
+    enabledCoins(c.env).map((coin) => [coinInfo(coin).ticker, chainHealth(coin, states.find((s) => s.coin === coin))]),
   );
   const auth = Boolean(c.env.API_TOKEN);
-  return c.json({ status: ready && auth ? "ok" : "degraded", version: VERSION, ready, auth, coins }, ready ? 200 : 503);
+  const coinsReady = Object.values(coins).every((h) => h.ready);
+  // A coin that is not ready leaves the service up (200, so probes can read why); only a D1 failure is 503.
+  return c.json(
+    { status: ready && auth && coinsReady ? "ok" : "degraded", version: VERSION, ready: ready && coinsReady, db: ready, auth, coins },
+    ready ? 200 : 503,
+  );
 });
 
 app.post("*", (c) => {

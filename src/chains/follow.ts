@@ -2,7 +2,7 @@
 // skipping one), reorgs found by parent hash, and the pool's new, mined and vanished txs.
 // Pure over the source: the ChainWatcher keeps the cursor and delivers the result.
 
-import type { ChainBatch, ChainBlock, ChainSource, ChainTx } from "./adapter";
+import type { ChainBatch, ChainBlock, ChainSource, ChainTx, NodeTip } from "./adapter";
 
 export interface CursorBlock {
   height: number;
@@ -42,9 +42,14 @@ export const emptyCursor = (): ChainCursor => ({ blocks: [], poolSeen: [], scann
  * 1 per 100 vanished txs, + 1 per remembered block walked back on a reorg. Nothing depends on how
  * many invoices or users are watched.
  */
-export async function followChain(source: ChainSource, from: ChainCursor, opts: FollowOptions): Promise<{ step: FollowStep; cursor: ChainCursor }> {
+export async function followChain(
+  source: ChainSource,
+  from: ChainCursor,
+  opts: FollowOptions,
+): Promise<{ step: FollowStep; cursor: ChainCursor; node: NodeTip }> {
   const cursor: ChainCursor = { ...from, blocks: [...from.blocks] };
-  const tip = (await source.tip()).height;
+  const node = await source.tip();
+  const tip = node.height;
   const blocks: ChainBlock[] = [];
   const suspects = new Set<string>();
   let orphanedAbove: number | null = null;
@@ -107,6 +112,7 @@ export async function followChain(source: ChainSource, from: ChainCursor, opts: 
   return {
     step: { tipHeight: tip, orphanedAbove, blocks, mempool, gone, scannedThrough, observedAfter: from.scannedThrough },
     cursor,
+    node,
   };
 }
 

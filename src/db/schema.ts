@@ -116,9 +116,16 @@ export const events = sqliteTable(
 /** What each coin's watcher has seen; read by /healthz and by expiry (never expire past what was scanned). */
 export const chainState = sqliteTable("chain_state", {
   coin: integer("coin").primaryKey(),
+  /** The node's tip at its latest answer. */
   tipHeight: integer("tip_height"),
   cursorHeight: integer("cursor_height"),
   scannedThrough: integer("scanned_through").notNull().default(sql`0`),
   lastError: text("last_error"),
+  /** When a node last answered the watcher's look (its tip and the network check); null: never. */
+  checkedAt: integer("checked_at"),
+  /** The network that node said it serves. */
+  network: text("network"),
+  /** Set while the node serves another network: the one this server is configured for. CreateInvoice refuses the coin meanwhile. */
+  expectedNetwork: text("expected_network"),
   updatedAt: integer("updated_at").notNull(),
 });

@@ -3,11 +3,12 @@
 // pool txs and hands everything to the user accounts that watch invoices of the coin.
 
 import { DurableObject } from "cloudflare:workers";
-import type { ChainBatch, ChainSource } from "../chains/adapter";
+import type { ChainBatch, ChainSource, NodeTip } from "../chains/adapter";
 import { emptyCursor, followChain, type ChainCursor } from "../chains/follow";
+import { WrongNetworkError } from "../chains/network-check";
 import { chainSource, pollIntervalMs } from "../chains/registry";
 import { monitoringMs } from "../config";
-import { readChainState, writeChainState } from "../db/chain-state";
+import { writeChainState, type ChainStatePatch } from "../db/chain-state";
 import { database, type Db } from "../db/client";
 import { anyWatchedInvoice, watchedUsers } from "../db/invoices";
 import { Coin, parseCoin } from "../domain/coins";
@@ -48,41 +49,55 @@ export class ChainWatcher extends DurableObject<Env> {
     if (coin === null) return;
     const interval = pollIntervalMs(this.env, coin);
     try {
-      const keepPolling = await this.queue.run(() => this.tick(coin));
+      const keepPolling = await this.tick(coin);
       await this.ctx.storage.delete(FAILURES_KEY);
       if (keepPolling) await this.ctx.storage.setAlarm(Date.now() + interval);
     } catch (cause) {
       const failures = ((await this.ctx.storage.get<number>(FAILURES_KEY)) ?? 0) + 1;
       await this.ctx.storage.put(FAILURES_KEY, failures);
       console.error(`${Coin[coin]} watcher tick failed (${failures} in a row)`, cause);
-      await this.recordError(coin, cause);
       await this.ctx.storage.setAlarm(Date.now() + Math.min(MAX_BACKOFF_MS, interval * 2 ** Math.min(failures, 6)));
     }
   }
 
-  /** One poll. Returns whether to keep polling (something is watched). */
+  /**
+   * One look at the chain, one at a time; what it saw, or why it failed, goes to chain_state.
+   * Returns whether to keep polling (something is watched).
+   */
   async tick(coin: Coin, source: ChainSource | null = chainSource(this.env, coin)): Promise<boolean> {
-    const tickStart = Date.now();
-    const closedAfter = tickStart - monitoringMs(this.env);
-    if (!source || !(await anyWatchedInvoice(this.db, coin, closedAfter))) {
-      // Nothing to watch: forget the position; payments to invoices created later can only come later.
+    return this.queue.run(async () => {
+      try {
+        return await this.look(coin, source);
+      } catch (cause) {
+        await this.recordFailure(coin, cause);
+        throw cause;
+      }
+    });
+  }
+
+  private async look(coin: Coin, source: ChainSource | null): Promise<boolean> {
+    if (!source) return false;
+    const startedAt = Date.now();
+    const closedAfter = startedAt - monitoringMs(this.env);
+    if (!(await anyWatchedInvoice(this.db, coin, closedAfter))) {
+      // Nothing to watch: forget the position (payments to invoices created later can only come
+      // later), but look at the node, so /healthz and CreateInvoice know whether it may be followed.
       await this.ctx.storage.delete(CURSOR_KEY);
+      const node = await source.tip();
+      await writeChainState(this.db, coin, { ...nodeAnswered(node, startedAt), cursorHeight: null });
       return false;
     }
     const stored = (await this.ctx.storage.get<ChainCursor>(CURSOR_KEY)) ?? emptyCursor();
-    const { step, cursor } = await followChain(source, stored, { now: tickStart, maxBlocks: MAX_BLOCKS_PER_TICK, depth: CURSOR_DEPTH });
+    const { step, cursor, node } = await followChain(source, stored, { now: startedAt, maxBlocks: MAX_BLOCKS_PER_TICK, depth: CURSOR_DEPTH });
     // Whom to deliver to is read only now: a user whose first invoice was created while the chain was
     // being read may already have its payer's tx in this step's pool, which is never delivered again.
     const users = await watchedUsers(this.db, coin, closedAfter);
     await this.deliver(users, { coin, ...step });
     await this.ctx.storage.put(CURSOR_KEY, cursor);
-    await writeChainState(this.db, {
-      coin,
-      tipHeight: step.tipHeight,
+    await writeChainState(this.db, coin, {
+      ...nodeAnswered(node, startedAt),
       cursorHeight: cursor.blocks.at(-1)?.height ?? null,
       scannedThrough: cursor.scannedThrough,
-      lastError: null,
-      updatedAt: Date.now(),
     });
     return true;
   }
@@ -104,19 +119,17 @@ export class ChainWatcher extends DurableObject<Env> {
     if (failures.length > 0) throw new AggregateError(failures, `${failures.length} of ${users.length} accounts did not take the batch`);
   }
 
-  private async recordError(coin: Coin, cause: unknown): Promise<void> {
-    try {
-      const state = await readChainState(this.db, coin);
-      await writeChainState(this.db, {
-        coin,
-        tipHeight: state?.tipHeight ?? null,
-        cursorHeight: state?.cursorHeight ?? null,
-        scannedThrough: state?.scannedThrough ?? 0,
-        lastError: String((cause as Error)?.message ?? cause).slice(0, 500),
-        updatedAt: Date.now(),
-      });
-    } catch {
-      // already logged; health shows the stale state
-    }
+  private async recordFailure(coin: Coin, cause: unknown): Promise<void> {
+    const patch: ChainStatePatch =
+      cause instanceof WrongNetworkError
+        ? { network: cause.network, expectedNetwork: cause.expected, checkedAt: Date.now(), lastError: null }
+        : { lastError: String((cause as Error)?.message ?? cause).slice(0, 500) };
+    // A D1 failure is logged where it happens; /healthz then shows the state before it.
+    await writeChainState(this.db, coin, patch).catch(() => undefined);
   }
+}
+
+/** What a node's answer to a look says: its tip, and that it passed the network check. */
+function nodeAnswered(node: NodeTip, at: number): ChainStatePatch {
+  return { tipHeight: node.height, checkedAt: at, network: node.network, expectedNetwork: null, lastError: null };
 }

@@ -4,6 +4,7 @@
 import { ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
 import { isCoinEnabled } from "../config";
+import { readChainState } from "../db/chain-state";
 import { database } from "../db/client";
 import { invoicesByIds } from "../db/invoices";
 import { userExists } from "../db/users";
@@ -34,6 +35,13 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
         reject(Failures.invalidTimeout(MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS));
       }
       if (req.confirmations > coinInfo(coin).maxConfirmations) reject(Failures.invalidConfirmations(coin));
+      const watcher = env.CHAIN_WATCHER.get(env.CHAIN_WATCHER.idFromName(coinInfo(coin).ticker));
+      const wakeWatcher = () => waitUntil(watcher.ensurePolling(coin).catch((e: unknown) => console.error("could not wake the chain watcher", e)));
+      const node = await readChainState(database(env.DB), coin);
+      if (node?.expectedNetwork) {
+        wakeWatcher(); // it asks the node again at once, so a fixed node is taken back without waiting for the cron
+        reject(Failures.wrongNetwork(coin, node.network ?? "another network", node.expectedNetwork));
+      }
 
       const account = env.USER_ACCOUNT.get(env.USER_ACCOUNT.idFromName(userId));
       const created = unwrap(
@@ -44,8 +52,7 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
           confirmations: req.confirmations,
         }),
       );
-      const watcher = env.CHAIN_WATCHER.get(env.CHAIN_WATCHER.idFromName(coinInfo(coin).ticker));
-      waitUntil(watcher.ensurePolling(coin).catch((e: unknown) => console.error("could not wake the chain watcher", e)));
+      wakeWatcher();
       return { paymentId: created.id, address: created.address };
     });
   },

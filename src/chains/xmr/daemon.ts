@@ -1,6 +1,10 @@
 // monerod HTTP RPC client for the XMR chain watcher: blocks, transactions and pool hashes over the JSON
-// endpoints, with retries, failover across nodes, digest auth and shape checks so node garbage never passes as data.
+// endpoints, with retries, failover across nodes, digest auth, the network check of every node before
+// it is used, and shape checks so node garbage never passes as data.
+import { WrongNetworkError } from "../network-check";
+import type { XmrNetwork } from "./address";
 import { createDigestSession, type DigestSession } from "./digest-auth";
+import { acceptsNettype } from "./network";
 
 export interface DaemonOptions {
   /** Node base URLs, tried round robin; `http://user:pass@host:port` carries per-node credentials. */
@@ -13,6 +17,12 @@ export interface DaemonOptions {
   retries?: number;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The network every node must serve (the network check): a node is asked `get_info` before its first
+   * use and at every `getInfo`, and one reporting another `nettype` is skipped like a failing node.
+   * Unset: no check.
+   */
+  network?: XmrNetwork;
 }
 
 /** A call failed for good: the node answered with an error, or every URL failed on every retry. */
@@ -76,6 +86,9 @@ const STATUS_BUSY = "BUSY";
 /** The node misbehaved in a way another attempt or another node may not: retried, then reported. */
 class TransientError extends Error {}
 
+/** This node serves another network: skipped, never retried within the call. */
+class NodeOnWrongNetwork extends Error {}
+
 export function parseDaemonUrls(value: string | undefined): string[] {
   if (!value) return [];
   return value
@@ -90,6 +103,8 @@ interface Endpoint {
   digest: DigestSession | null;
   /** Tail of the request queue; only used with digest auth (see postOnce). */
   queue: Promise<unknown>;
+  /** The `nettype` the node reported at its latest `get_info`; null until asked. */
+  nettype: string | null;
 }
 
 export function createMoneroDaemon(opts: DaemonOptions) {
@@ -161,25 +176,58 @@ export function createMoneroDaemon(opts: DaemonOptions) {
     }
   }
 
-  /** One logical call: tries every URL in turn, `retries` extra rounds with backoff between rounds. */
-  async function call<T>(path: string, payload: unknown, read: (json: unknown, where: string) => T): Promise<T> {
+  /** The network check: records what the node says it serves, and skips it when that is another network. */
+  function judgeNetwork(endpoint: Endpoint, nettype: string): void {
+    endpoint.nettype = nettype;
+    if (opts.network && !acceptsNettype(opts.network, nettype)) throw new NodeOnWrongNetwork(endpoint.base);
+  }
+
+  /** Before a node's first use: asks it which network it serves (once; `getInfo` asks again every time). */
+  async function checkNetwork(endpoint: Endpoint): Promise<void> {
+    if (!opts.network) return;
+    if (endpoint.nettype === null) {
+      const info = readInfo(await postOnce(endpoint, "/json_rpc", GET_INFO_BODY), `${endpoint.base}/json_rpc`);
+      endpoint.nettype = info.nettype;
+    }
+    judgeNetwork(endpoint, endpoint.nettype);
+  }
+
+  /**
+   * One logical call: tries every URL in turn, `retries` extra rounds with backoff between rounds.
+   * `reportsNetwork` marks calls whose answer says the node's network (get_info): the check is made on
+   * that answer, for every node, instead of a separate request.
+   */
+  async function call<T>(path: string, payload: unknown, read: (json: unknown, where: string) => T, reportsNetwork?: (value: T) => string): Promise<T> {
     const body = JSON.stringify(payload);
     const n = endpoints.length;
-    const attempts = (retries + 1) * n;
+    let attempts = 0;
     let lastError: unknown;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0 && attempt % n === 0) await sleep(backoffMs(attempt / n - 1));
-      const index = (preferred + attempt) % n;
-      const endpoint = endpoints[index]!;
-      current = index;
-      try {
-        const value = read(await postOnce(endpoint, path, body), endpoint.base + path);
-        preferred = index;
-        return value;
-      } catch (error) {
-        if (!(error instanceof TransientError)) throw error;
-        lastError = error;
+    for (let round = 0; round <= retries; round++) {
+      if (round > 0) await sleep(backoffMs(round - 1));
+      const wrongNetwork: Endpoint[] = [];
+      for (let k = 0; k < n; k++) {
+        const index = (preferred + k) % n;
+        const endpoint = endpoints[index]!;
+        current = index;
+        try {
+          if (!reportsNetwork) await checkNetwork(endpoint);
+          attempts++;
+          const value = read(await postOnce(endpoint, path, body), endpoint.base + path);
+          if (reportsNetwork) judgeNetwork(endpoint, reportsNetwork(value));
+          preferred = index;
+          return value;
+        } catch (error) {
+          if (error instanceof NodeOnWrongNetwork) {
+            wrongNetwork.push(endpoint);
+            continue;
+          }
+          if (!(error instanceof TransientError)) throw error;
+          lastError = error;
+        }
       }
+      // Every node serves another network: asking again will not change that within this call.
+      const first = wrongNetwork[0];
+      if (first && wrongNetwork.length === n) throw new WrongNetworkError(first.nettype ?? "?", opts.network ?? "?", first.base);
     }
     const last = lastError instanceof Error ? lastError.message : String(lastError);
     throw new DaemonError(`monerod ${path}: failed ${attempts} attempt(s) on ${n} node(s); last: ${last}`, {
@@ -187,22 +235,13 @@ export function createMoneroDaemon(opts: DaemonOptions) {
     });
   }
 
-  function jsonRpc<T>(method: string, params: unknown, read: (result: Record<string, unknown>, where: string) => T): Promise<T> {
-    return call("/json_rpc", { jsonrpc: "2.0", id: "0", method, params }, (json, endpointPath) => {
-      const where = `${endpointPath} ${method}`;
-      const envelope = asObject(json, where);
-      if (envelope.error !== undefined) {
-        const error = asObject(envelope.error, `${where} error`);
-        const code = typeof error.code === "number" ? error.code : undefined;
-        const message = `${where}: ${typeof error.message === "string" ? error.message : "error"} (code ${code ?? "?"})`;
-        if (code === RPC_CODE_BUSY) throw new TransientError(message);
-        throw new DaemonError(message, code === undefined ? undefined : { code });
-      }
-      const result = asObject(envelope.result, `${where} result`);
-      // Most JSON-RPC methods also carry a status; when present it has the same meaning as on the other paths.
-      if (result.status !== undefined) checkStatus(result.status, where);
-      return read(result, where);
-    });
+  function jsonRpc<T>(
+    method: string,
+    params: unknown,
+    read: (result: Record<string, unknown>, where: string) => T,
+    reportsNetwork?: (value: T) => string,
+  ): Promise<T> {
+    return call("/json_rpc", { jsonrpc: "2.0", id: "0", method, params }, jsonRpcReader(method, read), reportsNetwork);
   }
 
   function otherPath<T>(path: string, payload: unknown, read: (json: Record<string, unknown>, where: string) => T): Promise<T> {
@@ -221,19 +260,7 @@ export function createMoneroDaemon(opts: DaemonOptions) {
 
     /** The node's block count and top, its network, and whether it says it is still syncing. */
     async getInfo(): Promise<DaemonInfo> {
-      return jsonRpc("get_info", {}, (r, where) => {
-        const height = asHeight(r.height, `${where} height`);
-        if (height < 1) throw new TransientError(`${where}: block count ${height} < 1`);
-        return {
-          height,
-          topBlockHash: asHash(r.top_block_hash, `${where} top_block_hash`),
-          restricted: optionalBoolean(r.restricted, false, `${where} restricted`),
-          nettype: asString(r.nettype, `${where} nettype`),
-          // Absent on nodes that do not report it: no claim either way, so not taken as syncing.
-          synchronized: optionalBoolean(r.synchronized, true, `${where} synchronized`),
-          busySyncing: optionalBoolean(r.busy_syncing, false, `${where} busy_syncing`),
-        };
-      });
+      return jsonRpc("get_info", {}, readInfoResult, (info) => info.nettype);
     },
 
     async getBlockHeaderByHeight(height: number): Promise<BlockHeader> {
@@ -305,8 +332,46 @@ function toEndpoint(raw: string, user: string | undefined, pass: string | undefi
     base: url.href.replace(/\/+$/, ""),
     digest: credentials ? createDigestSession(credentials) : null,
     queue: Promise.resolve(),
+    nettype: null,
   };
 }
+
+/** Checks a JSON-RPC envelope (error, result, status) and reads its result. */
+function jsonRpcReader<T>(method: string, read: (result: Record<string, unknown>, where: string) => T) {
+  return (json: unknown, endpointPath: string): T => {
+    const where = `${endpointPath} ${method}`;
+    const envelope = asObject(json, where);
+    if (envelope.error !== undefined) {
+      const error = asObject(envelope.error, `${where} error`);
+      const code = typeof error.code === "number" ? error.code : undefined;
+      const message = `${where}: ${typeof error.message === "string" ? error.message : "error"} (code ${code ?? "?"})`;
+      if (code === RPC_CODE_BUSY) throw new TransientError(message);
+      throw new DaemonError(message, code === undefined ? undefined : { code });
+    }
+    const result = asObject(envelope.result, `${where} result`);
+    // Most JSON-RPC methods also carry a status; when present it has the same meaning as on the other paths.
+    if (result.status !== undefined) checkStatus(result.status, where);
+    return read(result, where);
+  };
+}
+
+const GET_INFO_BODY = JSON.stringify({ jsonrpc: "2.0", id: "0", method: "get_info", params: {} });
+
+function readInfoResult(r: Record<string, unknown>, where: string): DaemonInfo {
+  const height = asHeight(r.height, `${where} height`);
+  if (height < 1) throw new TransientError(`${where}: block count ${height} < 1`);
+  return {
+    height,
+    topBlockHash: asHash(r.top_block_hash, `${where} top_block_hash`),
+    restricted: optionalBoolean(r.restricted, false, `${where} restricted`),
+    nettype: asString(r.nettype, `${where} nettype`),
+    // Absent on nodes that do not report it: no claim either way, so not taken as syncing.
+    synchronized: optionalBoolean(r.synchronized, true, `${where} synchronized`),
+    busySyncing: optionalBoolean(r.busy_syncing, false, `${where} busy_syncing`),
+  };
+}
+
+const readInfo = jsonRpcReader("get_info", readInfoResult);
 
 function readHeader(value: unknown, height: number, where: string): BlockHeader {
   const h = asObject(value, where);
