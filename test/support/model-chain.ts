@@ -1,5 +1,6 @@
 // An in-memory node for tests of following a chain: its chain and pool, what tests do to a real node
-// (mine, pop, send, drop, flag a double spend), the network check a source runs, and a log of calls.
+// (mine, pop, send, drop, flag a double spend), the ways a node misleads (behind, syncing, another
+// network, failing, not answering), the network check a source runs, and a log of the calls.
 
 import type { ChainBlock, ChainSource, ChainTx, NodeTip, TxStatus } from "../../src/chains/adapter";
 import { WrongNetworkError } from "../../src/chains/network-check";
@@ -22,7 +23,29 @@ export class ModelChain<Tx extends ChainTx = ChainTx> implements ChainSource<Tx>
   expectedNetwork = "mainnet";
   /** Runs when the pool is read, before the node answers: something happening meanwhile. */
   onPoolRead: (() => Promise<void>) | null = null;
+  /** The node shows no block above this height (a lagging node, or one still syncing); null shows all. */
+  shownUpTo: number | null = null;
+  /** The node says it is still syncing. */
+  syncing = false;
+  /** Every call fails with this (connection reset, HTTP 500, garbage), while set. */
+  failing: Error | null = null;
+  private gate: Promise<void> | null = null;
   private serial = 0;
+
+  /** Calls wait (the node hangs) until the returned function is called. */
+  hold(): () => void {
+    let release!: () => void;
+    this.gate = new Promise((r) => (release = r));
+    return () => {
+      this.gate = null;
+      release();
+    };
+  }
+
+  /** Height of the top block the node shows. */
+  get top(): number {
+    return this.shownUpTo === null ? this.blocks.length - 1 : Math.min(this.shownUpTo, this.blocks.length - 1);
+  }
 
   /** Mines the pool's txs (double spends stay behind) into the next block, `count` times. */
   mine(count = 1): void {
@@ -46,41 +69,40 @@ export class ModelChain<Tx extends ChainTx = ChainTx> implements ChainSource<Tx>
   }
 
   async tip(): Promise<NodeTip> {
-    this.answer("tip");
-    const height = this.blocks.length - 1;
-    return { height, hash: this.blocks[height]!.hash, syncing: false, network: this.network };
+    await this.answer("tip");
+    return { height: this.top, hash: this.blocks[this.top]!.hash, syncing: this.syncing, network: this.network };
   }
 
   async block(height: number): Promise<ChainBlock<Tx>> {
-    this.answer("block");
-    const b = this.blocks[height];
+    await this.answer("block");
+    const b = height <= this.top ? this.blocks[height] : undefined;
     if (!b) throw new Error(`no block ${height}`);
     return { height, hash: b.hash, prevHash: b.prevHash, timestamp: b.timestamp, txs: [...b.txs] };
   }
 
   async blockHash(height: number): Promise<string> {
-    this.answer("blockHash");
-    const b = this.blocks[height];
+    await this.answer("blockHash");
+    const b = height <= this.top ? this.blocks[height] : undefined;
     if (!b) throw new Error(`no block ${height}`);
     return b.hash;
   }
 
   async poolHashes(): Promise<string[]> {
-    this.answer("poolHashes");
+    await this.answer("poolHashes");
     await this.onPoolRead?.();
     return [...this.pool.keys()];
   }
 
   async poolTxs(hashes: string[]): Promise<{ txs: Tx[]; doubtful: string[] }> {
-    this.answer("poolTxs");
+    await this.answer("poolTxs");
     const live = hashes.flatMap((h) => this.pool.get(h) ?? []);
     return { txs: live.filter((p) => !p.doubleSpend).map((p) => p.tx), doubtful: live.filter((p) => p.doubleSpend).map((p) => p.tx.hash) };
   }
 
   async txStatus(hashes: string[]): Promise<Map<string, TxStatus>> {
-    this.answer("txStatus");
+    await this.answer("txStatus");
     const out = new Map<string, TxStatus>();
-    const mined = (h: string) => this.blocks.some((b) => b.txs.some((t) => t.hash === h));
+    const mined = (h: string) => this.blocks.slice(0, this.top + 1).some((b) => b.txs.some((t) => t.hash === h));
     for (const h of hashes) out.set(h, this.pool.has(h) ? "pool" : mined(h) ? "block" : "missing");
     return out;
   }
@@ -89,9 +111,11 @@ export class ModelChain<Tx extends ChainTx = ChainTx> implements ChainSource<Tx>
     return "model";
   }
 
-  /** Logs the call and runs the network check, as a source does before it uses a node. */
-  private answer(method: string): void {
+  /** Logs the call, waits while the node hangs, fails while it fails, and runs the network check. */
+  private async answer(method: string): Promise<void> {
     this.calls.push(method);
+    await this.gate;
+    if (this.failing) throw this.failing;
     if (this.network !== this.expectedNetwork) throw new WrongNetworkError(this.network, this.expectedNetwork, this.node());
   }
 }

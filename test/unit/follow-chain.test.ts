@@ -16,7 +16,7 @@ function follower(chain: ModelChain, maxBlocks = 20) {
       chain.calls = [];
       const r = await followChain(chain, cursor, { now: (clock += 1000), maxBlocks, depth: 20 });
       cursor = r.cursor;
-      return { ...r.step, heights: r.step.blocks.map((b) => b.height), pool: r.step.mempool.map((t) => t.hash) };
+      return { ...r.step, behind: r.behind, heights: r.step.blocks.map((b) => b.height), pool: r.step.mempool.map((t) => t.hash) };
     },
   };
 }
@@ -74,16 +74,33 @@ describe("followChain", () => {
     expect(s.heights).toEqual([9, 10]);
   });
 
-  it("follows a chain that got shorter, then grows again", async () => {
+  it("tells a reorg to a shorter chain from a node that is behind by the hashes, not by the height", async () => {
     const chain = new ModelChain();
     chain.mine(10);
     const f = follower(chain);
     await f.step();
     chain.pop(3);
-    const s = await f.step();
-    expect([s.orphanedAbove, s.heights, s.tipHeight]).toEqual([7, [], 7]);
+    // The node's top, 7, is our block 7: all it says is that it is behind us.
+    const behind = await f.step();
+    expect([behind.orphanedAbove, behind.heights, behind.behind]).toEqual([null, [], "the node's tip 7 is below 10, seen before"]);
     chain.mine(1);
-    expect((await f.step()).heights).toEqual([8]);
+    // Its top, 8, is not our block 8: its chain is another one, shorter than ours.
+    const reorged = await f.step();
+    expect([reorged.orphanedAbove, reorged.heights, reorged.tipHeight, reorged.behind]).toEqual([7, [8], 8, null]);
+    expect(reorged.scannedThrough).toBe(4000);
+    chain.mine(1);
+    expect((await f.step()).heights).toEqual([9]);
+  });
+
+  it("finds the fork of a deep reorg to a shorter chain", async () => {
+    const chain = new ModelChain();
+    chain.mine(10);
+    const f = follower(chain);
+    await f.step();
+    chain.pop(5);
+    chain.mine(3);
+    const s = await f.step();
+    expect([s.orphanedAbove, s.heights, s.tipHeight]).toEqual([5, [6, 7, 8], 8]);
   });
 
   it("re-delivers as pool txs the txs of orphaned blocks that went back to the pool", async () => {
@@ -182,6 +199,70 @@ describe("followChain", () => {
     chain.mine(2);
     await f.step();
     expect(chain.calls).toEqual(["tip", "block", "block", "poolHashes"]);
+  });
+
+  describe("never advances scanned_through on the word of a node that is behind", () => {
+    it("behind the cursor: nothing orphaned, no pool read, scanned_through kept; nothing lost once it is back", async () => {
+      const chain = new ModelChain();
+      chain.mine(8);
+      chain.send("pay");
+      chain.mine(2); // "pay" is in block 9
+      const f = follower(chain);
+      await f.step();
+      chain.shownUpTo = 7; // say, failover to a node still at 7
+      chain.send("late");
+      const s = await f.step();
+      expect(s).toMatchObject({ orphanedAbove: null, heights: [], pool: [], gone: [], scannedThrough: 2000, behind: "the node's tip 7 is below 10, seen before" });
+      expect(chain.calls).not.toContain("poolHashes");
+      expect(f.cursor.blocks.at(-1)).toMatchObject({ height: 10, hash: chain.blocks[10]!.hash });
+      chain.shownUpTo = null;
+      chain.mine(1);
+      const back = await f.step();
+      expect(back).toMatchObject({ orphanedAbove: null, heights: [11], scannedThrough: 4000, observedAfter: 2000, behind: null });
+      expect(back.blocks[0]!.txs.map((t) => t.hash)).toEqual(["late"]);
+    });
+
+    it("below the best tip seen, which the cursor keeps while it catches up", async () => {
+      const chain = new ModelChain();
+      const f = follower(chain, 20);
+      await f.step();
+      chain.mine(40);
+      await f.step(); // 1..20 of 40
+      expect(f.cursor.bestTip).toBe(40);
+      chain.shownUpTo = 30; // a node at 30, above our cursor but below what we saw
+      chain.send("t1");
+      const s = await f.step();
+      expect(s).toMatchObject({ heights: [], pool: [], scannedThrough: 2000, behind: "the node's tip 30 is below 40, seen before" });
+      chain.shownUpTo = null;
+      const next = await f.step();
+      expect([next.heights, next.pool, next.scannedThrough]).toEqual([range(21, 40), ["t1"], 5000]);
+    });
+
+    it("that says it is still syncing", async () => {
+      const chain = new ModelChain();
+      chain.mine(5);
+      const f = follower(chain);
+      await f.step();
+      chain.syncing = true;
+      chain.mine(1);
+      chain.send("t1");
+      const s = await f.step();
+      expect(s).toMatchObject({ heights: [], pool: [], scannedThrough: 2000, behind: "the node says it is still syncing" });
+      chain.syncing = false;
+      expect(await f.step()).toMatchObject({ heights: [6], pool: ["t1"], scannedThrough: 4000 });
+    });
+
+    it("asks for a node at or above the best tip seen", async () => {
+      const chain = new ModelChain();
+      chain.mine(12);
+      const f = follower(chain);
+      await f.step();
+      const asked: number[] = [];
+      const tip = chain.tip.bind(chain);
+      chain.tip = (atLeast?: number) => (asked.push(atLeast ?? -1), tip());
+      await f.step();
+      expect(asked).toEqual([12]);
+    });
   });
 
   it("remembers only the last `depth` blocks", async () => {

@@ -283,6 +283,40 @@ describe("createMoneroDaemon network check", () => {
   });
 });
 
+describe("createMoneroDaemon node choice and time bounds", () => {
+  it("prefers a node that says it is synchronized", async () => {
+    const syncing = await disguisedNode(chain.restrictedUrl, { synchronized: false });
+    const daemon = createMoneroDaemon({ urls: [syncing.url, chain.restrictedUrl] });
+    expect(await daemon.getInfo({ atLeast: 0 })).toMatchObject({ synchronized: true, busySyncing: false });
+    expect(syncing.methods).toEqual(["get_info"]);
+    expect(daemon.node()).toBe(chain.restrictedUrl);
+  });
+
+  it("prefers a node that is neither busy syncing nor below the height already seen", async () => {
+    const busy = await disguisedNode(chain.restrictedUrl, { busy_syncing: true });
+    const lagging = await disguisedNode(chain.restrictedUrl, { height: 5 });
+    const daemon = createMoneroDaemon({ urls: [busy.url, lagging.url, chain.restrictedUrl] });
+    const count = await chain.height();
+    expect((await daemon.getInfo({ atLeast: count - 1 })).height).toBe(count);
+    expect(daemon.node()).toBe(chain.restrictedUrl);
+  });
+
+  it("answers from the best node it has when none is in sync and up to date, so the caller can tell", async () => {
+    const lagging = await disguisedNode(chain.restrictedUrl, { height: 5 });
+    const syncing = await disguisedNode(chain.restrictedUrl, { height: 7, synchronized: false });
+    const daemon = createMoneroDaemon({ urls: [syncing.url, lagging.url] });
+    expect(await daemon.getInfo({ atLeast: 1_000 })).toMatchObject({ height: 5, synchronized: true });
+  });
+
+  it("bounds one call, retries and backoff included, by callBudgetMs", async () => {
+    const silent = await localServer(() => undefined);
+    const daemon = createMoneroDaemon({ urls: [silent.url], timeoutMs: 2_000, retries: 3, callBudgetMs: 300 });
+    const started = Date.now();
+    await expect(daemon.getPoolHashes()).rejects.toThrow(/gave up after 300 ms/);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
 describe("createMoneroDaemon retries and failover", () => {
   it("fails over from a dead node to a live one and then stays with the live one", async () => {
     const deadUrl = `http://127.0.0.1:${await freePort()}`;
