@@ -62,7 +62,13 @@ export interface NodeTip {
 
 /** Read access to a node, as much as the watcher needs; implementations retry and fail over. */
 export interface ChainSource<Tx extends ChainTx = ChainTx> {
-  tip(): Promise<NodeTip>;
+  /**
+   * The node's tip; also the network check: a source never answers for a node on another network
+   * than configured (it skips such a node, and throws WrongNetworkError when no other is left).
+   * `atLeast` is the height the caller has already seen: with several nodes, one in sync and at or
+   * above it is preferred.
+   */
+  tip(atLeast?: number): Promise<NodeTip>;
   block(height: number): Promise<ChainBlock<Tx>>;
   blockHash(height: number): Promise<string>;
   poolHashes(): Promise<string[]>;

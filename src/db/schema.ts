@@ -118,6 +118,8 @@ export const chainState = sqliteTable("chain_state", {
   coin: integer("coin").primaryKey(),
   /** The node's tip at its latest answer. */
   tipHeight: integer("tip_height"),
+  /** The highest tip a node showed since the watcher started following (null while idle); lag counts from it. */
+  bestTipHeight: integer("best_tip_height"),
   cursorHeight: integer("cursor_height"),
   scannedThrough: integer("scanned_through").notNull().default(sql`0`),
   lastError: text("last_error"),
@@ -127,5 +129,7 @@ export const chainState = sqliteTable("chain_state", {
   network: text("network"),
   /** Set while the node serves another network: the one this server is configured for. CreateInvoice refuses the coin meanwhile. */
   expectedNetwork: text("expected_network"),
+  /** Why the node's word does not move the scan forward (its tip is below one seen before, it is syncing); null when it does. */
+  nodeBehind: text("node_behind"),
   updatedAt: integer("updated_at").notNull(),
 });

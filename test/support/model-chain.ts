@@ -47,10 +47,10 @@ export class ModelChain<Tx extends ChainTx = ChainTx> implements ChainSource<Tx>
     return this.shownUpTo === null ? this.blocks.length - 1 : Math.min(this.shownUpTo, this.blocks.length - 1);
   }
 
-  /** Mines the pool's txs (double spends stay behind) into the next block, `count` times. */
-  mine(count = 1): void {
+  /** Mines the pool's txs (double spends stay behind) into the next block, `count` times; or empty blocks. */
+  mine(count = 1, opts: { fromPool?: boolean } = {}): void {
     for (let i = 0; i < count; i++) {
-      const txs = [...this.pool.values()].filter((p) => !p.doubleSpend).map((p) => p.tx);
+      const txs = opts.fromPool === false ? [] : [...this.pool.values()].filter((p) => !p.doubleSpend).map((p) => p.tx);
       txs.forEach((t) => this.pool.delete(t.hash));
       const timestamp = Math.floor(Date.now() / 1000);
       this.blocks.push({ hash: `b${this.blocks.length}-${++this.serial}`, prevHash: this.blocks.at(-1)!.hash, timestamp, txs });
@@ -68,7 +68,8 @@ export class ModelChain<Tx extends ChainTx = ChainTx> implements ChainSource<Tx>
     this.pool.set(t.hash, { tx: t, doubleSpend });
   }
 
-  async tip(): Promise<NodeTip> {
+  /** One node: whatever is asked for, it answers with what it has. */
+  async tip(_atLeast?: number): Promise<NodeTip> {
     await this.answer("tip");
     return { height: this.top, hash: this.blocks[this.top]!.hash, syncing: this.syncing, network: this.network };
   }

@@ -2,6 +2,7 @@
 // endpoints, with retries, failover across nodes, digest auth, the network check of every node before
 // it is used, and shape checks so node garbage never passes as data.
 import { WrongNetworkError } from "../network-check";
+import { NodeError } from "../node-error";
 import type { XmrNetwork } from "./address";
 import { createDigestSession, type DigestSession } from "./digest-auth";
 import { acceptsNettype } from "./network";
@@ -15,6 +16,11 @@ export interface DaemonOptions {
   timeoutMs?: number;
   /** Extra rounds over all URLs after the first one fails. */
   retries?: number;
+  /**
+   * Wall time one call may take, every attempt and backoff included; then it fails. Bounds how long a
+   * watcher tick can hang on nodes that do not answer, so the failure shows promptly.
+   */
+  callBudgetMs?: number;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
   /**
@@ -26,7 +32,7 @@ export interface DaemonOptions {
 }
 
 /** A call failed for good: the node answered with an error, or every URL failed on every retry. */
-export class DaemonError extends Error {
+export class DaemonError extends NodeError {
   /** JSON-RPC error code when the node reported one (e.g. -2 height too big, -5 block not found). */
   readonly code: number | undefined;
   constructor(message: string, options?: { code?: number; cause?: unknown }) {
@@ -73,8 +79,9 @@ export interface DaemonTx {
 /** Restricted (public) nodes refuse more than this many hashes per /get_transactions. */
 export const MAX_TXS_PER_REQUEST = 100;
 
-const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_TIMEOUT_MS = 5_000;
 const DEFAULT_RETRIES = 3;
+const DEFAULT_CALL_BUDGET_MS = 12_000;
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 5_000;
 // A fresh keep-alive connection gets a new server-side digest session, so a handshake may need a redo.
@@ -88,6 +95,18 @@ class TransientError extends Error {}
 
 /** This node serves another network: skipped, never retried within the call. */
 class NodeOnWrongNetwork extends Error {}
+
+/** Which of several nodes' answers to take: the first fit one, else the best ranked (see getInfo). */
+interface Preference<T> {
+  fit(value: T): boolean;
+  rank(value: T): number;
+}
+
+interface CallOptions<T> {
+  /** The answer says which network the node serves (get_info): the network check is made on it. */
+  reportsNetwork?: (value: T) => string;
+  prefer?: Preference<T>;
+}
 
 export function parseDaemonUrls(value: string | undefined): string[] {
   if (!value) return [];
@@ -112,8 +131,10 @@ export function createMoneroDaemon(opts: DaemonOptions) {
   if (endpoints.length === 0) throw new TypeError("monerod: at least one daemon URL is required");
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const retries = opts.retries ?? DEFAULT_RETRIES;
+  const callBudgetMs = opts.callBudgetMs ?? DEFAULT_CALL_BUDGET_MS;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError("monerod: timeoutMs must be a positive integer");
   if (!Number.isSafeInteger(retries) || retries < 0) throw new TypeError("monerod: retries must be a non-negative integer");
+  if (!Number.isSafeInteger(callBudgetMs) || callBudgetMs <= 0) throw new TypeError("monerod: callBudgetMs must be a positive integer");
   // Workers throw "Illegal invocation" when the global fetch is called detached from globalThis.
   const doFetch: typeof fetch = opts.fetch ?? ((input, init) => fetch(input, init));
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -123,15 +144,15 @@ export function createMoneroDaemon(opts: DaemonOptions) {
 
   // monerod's digest state (nonce, expected nonce count) lives per TCP connection, and a client cannot
   // pick the connection; one request at a time per authenticated node keeps fetch on one warm connection.
-  function postOnce(endpoint: Endpoint, path: string, body: string): Promise<unknown> {
-    if (!endpoint.digest) return send(endpoint, path, body);
-    const run = endpoint.queue.then(() => send(endpoint, path, body));
+  function postOnce(endpoint: Endpoint, path: string, body: string, timeout: number): Promise<unknown> {
+    if (!endpoint.digest) return send(endpoint, path, body, timeout);
+    const run = endpoint.queue.then(() => send(endpoint, path, body, timeout));
     // The pause lets fetch hand the finished connection back to its pool before the next request picks one.
     endpoint.queue = run.catch(() => undefined).then(nextMacrotask);
     return run;
   }
 
-  async function send(endpoint: Endpoint, path: string, body: string): Promise<unknown> {
+  async function send(endpoint: Endpoint, path: string, body: string, timeout: number): Promise<unknown> {
     const url = endpoint.base + path;
     const uri = new URL(url).pathname;
     for (let round = 0; ; round++) {
@@ -140,9 +161,9 @@ export function createMoneroDaemon(opts: DaemonOptions) {
       if (authorization) headers.authorization = authorization;
       let response: Response;
       try {
-        response = await doFetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+        response = await doFetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeout) });
       } catch (error) {
-        throw new TransientError(`${url}: ${describeFetchError(error, timeoutMs)}`, { cause: error });
+        throw new TransientError(`${url}: ${describeFetchError(error, timeout)}`, { cause: error });
       }
       if (response.status === 401) {
         await discardBody(response);
@@ -166,7 +187,7 @@ export function createMoneroDaemon(opts: DaemonOptions) {
       try {
         text = await response.text();
       } catch (error) {
-        throw new TransientError(`${url}: ${describeFetchError(error, timeoutMs)} while reading the body`, { cause: error });
+        throw new TransientError(`${url}: ${describeFetchError(error, timeout)} while reading the body`, { cause: error });
       }
       try {
         return JSON.parse(text) as unknown;
@@ -183,37 +204,54 @@ export function createMoneroDaemon(opts: DaemonOptions) {
   }
 
   /** Before a node's first use: asks it which network it serves (once; `getInfo` asks again every time). */
-  async function checkNetwork(endpoint: Endpoint): Promise<void> {
+  async function checkNetwork(endpoint: Endpoint, timeout: number): Promise<void> {
     if (!opts.network) return;
     if (endpoint.nettype === null) {
-      const info = readInfo(await postOnce(endpoint, "/json_rpc", GET_INFO_BODY), `${endpoint.base}/json_rpc`);
+      const info = readInfo(await postOnce(endpoint, "/json_rpc", GET_INFO_BODY, timeout), `${endpoint.base}/json_rpc`);
       endpoint.nettype = info.nettype;
     }
     judgeNetwork(endpoint, endpoint.nettype);
   }
 
   /**
-   * One logical call: tries every URL in turn, `retries` extra rounds with backoff between rounds.
-   * `reportsNetwork` marks calls whose answer says the node's network (get_info): the check is made on
-   * that answer, for every node, instead of a separate request.
+   * One logical call: tries every URL in turn, `retries` extra rounds with backoff between rounds, all
+   * within `callBudgetMs`. With `prefer`, a node whose answer is not fit is passed over for the next;
+   * when no node's answer is fit, the best ranked one is taken.
    */
-  async function call<T>(path: string, payload: unknown, read: (json: unknown, where: string) => T, reportsNetwork?: (value: T) => string): Promise<T> {
+  async function call<T>(path: string, payload: unknown, read: (json: unknown, where: string) => T, how: CallOptions<T> = {}): Promise<T> {
     const body = JSON.stringify(payload);
     const n = endpoints.length;
+    const deadline = Date.now() + callBudgetMs;
     let attempts = 0;
     let lastError: unknown;
+    const giveUp = () => {
+      const last = lastError instanceof Error ? lastError.message : String(lastError);
+      return new DaemonError(`monerod ${path}: gave up after ${callBudgetMs} ms (${attempts} attempt(s) on ${n} node(s)); last: ${last}`, { cause: lastError });
+    };
     for (let round = 0; round <= retries; round++) {
-      if (round > 0) await sleep(backoffMs(round - 1));
+      if (round > 0) {
+        const pause = Math.min(backoffMs(round - 1), deadline - Date.now());
+        if (pause <= 0) throw giveUp();
+        await sleep(pause);
+      }
       const wrongNetwork: Endpoint[] = [];
+      let best: { value: T; index: number } | null = null;
       for (let k = 0; k < n; k++) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw giveUp();
         const index = (preferred + k) % n;
         const endpoint = endpoints[index]!;
         current = index;
         try {
-          if (!reportsNetwork) await checkNetwork(endpoint);
+          const timeout = Math.min(timeoutMs, remaining);
+          if (!how.reportsNetwork) await checkNetwork(endpoint, timeout);
           attempts++;
-          const value = read(await postOnce(endpoint, path, body), endpoint.base + path);
-          if (reportsNetwork) judgeNetwork(endpoint, reportsNetwork(value));
+          const value = read(await postOnce(endpoint, path, body, timeout), endpoint.base + path);
+          if (how.reportsNetwork) judgeNetwork(endpoint, how.reportsNetwork(value));
+          if (how.prefer && !how.prefer.fit(value)) {
+            if (!best || how.prefer.rank(value) > how.prefer.rank(best.value)) best = { value, index };
+            continue;
+          }
           preferred = index;
           return value;
         } catch (error) {
@@ -225,6 +263,10 @@ export function createMoneroDaemon(opts: DaemonOptions) {
           lastError = error;
         }
       }
+      if (best) {
+        preferred = current = best.index;
+        return best.value;
+      }
       // Every node serves another network: asking again will not change that within this call.
       const first = wrongNetwork[0];
       if (first && wrongNetwork.length === n) throw new WrongNetworkError(first.nettype ?? "?", opts.network ?? "?", first.base);
@@ -235,13 +277,8 @@ export function createMoneroDaemon(opts: DaemonOptions) {
     });
   }
 
-  function jsonRpc<T>(
-    method: string,
-    params: unknown,
-    read: (result: Record<string, unknown>, where: string) => T,
-    reportsNetwork?: (value: T) => string,
-  ): Promise<T> {
-    return call("/json_rpc", { jsonrpc: "2.0", id: "0", method, params }, jsonRpcReader(method, read), reportsNetwork);
+  function jsonRpc<T>(method: string, params: unknown, read: (result: Record<string, unknown>, where: string) => T, how?: CallOptions<T>): Promise<T> {
+    return call("/json_rpc", { jsonrpc: "2.0", id: "0", method, params }, jsonRpcReader(method, read), how);
   }
 
   function otherPath<T>(path: string, payload: unknown, read: (json: Record<string, unknown>, where: string) => T): Promise<T> {
@@ -258,9 +295,19 @@ export function createMoneroDaemon(opts: DaemonOptions) {
       return endpoints[current]!.base;
     },
 
-    /** The node's block count and top, its network, and whether it says it is still syncing. */
-    async getInfo(): Promise<DaemonInfo> {
-      return jsonRpc("get_info", {}, readInfoResult, (info) => info.nettype);
+    /**
+     * The node's block count and top, its network, and whether it says it is still syncing. With
+     * several nodes, the first (preferred first) that is in sync with a top at or above `atLeast`;
+     * when none is, the best of the others (in sync before syncing, then the highest), for the
+     * caller to judge.
+     */
+    async getInfo(opts?: { atLeast?: number }): Promise<DaemonInfo> {
+      const atLeast = opts?.atLeast ?? -1;
+      const inSync = (info: DaemonInfo) => info.synchronized && !info.busySyncing;
+      return jsonRpc("get_info", {}, readInfoResult, {
+        reportsNetwork: (info) => info.nettype,
+        prefer: { fit: (info) => inSync(info) && info.height - 1 >= atLeast, rank: (info) => (inSync(info) ? 2 ** 40 : 0) + info.height },
+      });
     },
 
     async getBlockHeaderByHeight(height: number): Promise<BlockHeader> {

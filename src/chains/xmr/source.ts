@@ -7,8 +7,8 @@ import { parseScanTx, type ScanTx } from "./tx";
 
 export function xmrSource(daemon: MoneroDaemon): ChainSource<ScanTx> {
   return {
-    async tip() {
-      const info = await daemon.getInfo();
+    async tip(atLeast) {
+      const info = await daemon.getInfo({ atLeast });
       return { height: info.height - 1, hash: info.topBlockHash, syncing: !info.synchronized || info.busySyncing, network: info.nettype };
     },
     node: () => daemon.node(),
