@@ -183,11 +183,23 @@ describe("followChain", () => {
 
   it("leaves its input cursor untouched, so a failed delivery repeats the same step", async () => {
     const chain = new ModelChain();
-    chain.mine(3);
-    const before = emptyCursor();
+    chain.mine(5);
+    chain.send("a");
+    chain.send("b");
+    const f = follower(chain);
+    await f.step(); // blocks 0..5 and pool txs a, b delivered
+    const before = f.cursor;
     const snapshot = structuredClone(before);
-    await followChain(chain, before, { now: 1, maxBlocks: 20, depth: 20 });
+    chain.pool.delete("a"); // a vanishes
+    chain.pop(2);
+    chain.mine(3); // a reorg below our top; b is mined
+    chain.send("c");
+    const step = () => followChain(chain, before, { now: 99_000, maxBlocks: 20, depth: 20 });
+    const first = await step();
+    expect(first.step).toMatchObject({ orphanedAbove: 3, gone: ["a"], scannedThrough: 99_000 }); // a step that changes everything
+    expect(first.step.blocks.map((b) => b.height)).toEqual([4, 5, 6]);
     expect(before).toEqual(snapshot);
+    expect(await step()).toEqual(first);
   });
 
   it("keeps source calls per step fixed: 2 when nothing happened (the tip carries its hash), 1 per new block", async () => {

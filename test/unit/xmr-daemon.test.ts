@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMoneroDaemon, DaemonError, parseDaemonUrls, type DaemonOptions } from "../../src/chains/xmr/daemon";
+import { xmrSource } from "../../src/chains/xmr/source";
 import { startMoneroRegtest, type MoneroRegtest } from "../e2e/support/monero-regtest";
 import { freePort } from "../e2e/support/ports";
 
@@ -184,6 +185,23 @@ describe("createMoneroDaemon against a restricted regtest node", () => {
     await chain.flushTxpool([dropped.txHash]);
     expect(await daemon.getPoolHashes()).toEqual([]);
     expect(await daemon.getTransactions([dropped.txHash])).toEqual({ txs: [], missed: [dropped.txHash] });
+  }, 30_000);
+});
+
+describe("xmrSource against a restricted regtest node", () => {
+  it("costs the node 1 request for the tip, 1 per block with only its coinbase, and 1 more per 100 of a block's other txs", async () => {
+    const rec = recordingFetch();
+    const source = xmrSource(createMoneroDaemon({ urls: [chain.restrictedUrl], network: "mainnet", fetch: rec.fetch }));
+    const paths = () => rec.urls.splice(0).map((u) => new URL(u).pathname);
+    const coinbaseOnly = (await chain.mine(1)) - 1;
+    expect(await source.tip()).toMatchObject({ height: coinbaseOnly, network: "fakechain", syncing: false });
+    expect(paths()).toEqual(["/json_rpc"]); // get_info: tip, top hash and the network check in one
+    expect((await source.block(coinbaseOnly)).txs).toHaveLength(1);
+    expect(paths()).toEqual(["/json_rpc"]); // get_block
+    await chain.transfer([{ address: chain.payerAddress, amount: 1_000_000_000n }]);
+    const withTx = (await chain.mine(1)) - 1;
+    expect((await source.block(withTx)).txs).toHaveLength(2);
+    expect(paths()).toEqual(["/json_rpc", "/get_transactions"]);
   }, 30_000);
 });
 
