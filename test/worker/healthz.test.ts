@@ -19,10 +19,10 @@ const HOLD_OFF_MS = 60 * 60_000;
 const xmrWatcher = () => E.CHAIN_WATCHER.get(E.CHAIN_WATCHER.idFromName("XMR"));
 /** While an alarm is set, CreateInvoice's wake-up is a no-op: only the test's ticks read a node. */
 const holdOffRealTicks = () => runInDurableObject(xmrWatcher(), (_w, state) => state.storage.setAlarm(Date.now() + HOLD_OFF_MS));
-/** The watcher as if it had never run: no cursor, nothing in chain_state. */
+/** The watcher as if it had never run: no cursor, no failures counted, nothing in chain_state. */
 async function freshWatcher(): Promise<void> {
   await holdOffRealTicks();
-  await runInDurableObject(xmrWatcher(), (_w, state) => state.storage.delete("cursor"));
+  await runInDurableObject(xmrWatcher(), (_w, state) => state.storage.delete(["cursor", "failures"]));
   await E.DB.prepare("DELETE FROM chain_state").run();
 }
 const tickWith = (source: ChainSource) => runInDurableObject(xmrWatcher(), (w) => w.tick(Coin.XMR, source));
@@ -32,6 +32,15 @@ const invoice = (userId: string) => c.invoices.createInvoice({ userId, coin: Coi
 const somethingWatched = async () => invoice(await merchantUser(c, randomXmrKeys()));
 const scannedThrough = async () => (await E.DB.prepare("SELECT scanned_through FROM chain_state WHERE coin = ?").bind(Coin.XMR).first<{ scanned_through: number }>())?.scanned_through;
 const xmrHealth = async () => (await health()).body.coins.XMR!;
+/** A fresh watcher following an in-memory node, level with its tip (3), while an invoice is open. */
+async function followingANode(): Promise<ModelChain> {
+  await freshWatcher();
+  await somethingWatched();
+  const chain = new ModelChain();
+  chain.mine(3);
+  await tickWith(chain);
+  return chain;
+}
 
 beforeAll(holdOffRealTicks);
 afterEach(() => vi.restoreAllMocks());
@@ -65,11 +74,7 @@ describe("a node on another network", () => {
 
 describe("a node that is behind", () => {
   it("is reported as behind: lag counts from the best tip seen, scanned_through stays, nothing is rewound", async () => {
-    await freshWatcher();
-    await somethingWatched();
-    const chain = new ModelChain();
-    chain.mine(3);
-    await tickWith(chain); // level at 3
+    const chain = await followingANode(); // level at 3
     chain.mine(40);
     await tickWith(chain); // blocks 4..23 of 43
     const scanned = await scannedThrough();
@@ -88,11 +93,7 @@ describe("a node that is behind", () => {
 
 describe("/healthz per coin", () => {
   it("says not ready while the last tick failed, and ready after the next good one", async () => {
-    await freshWatcher();
-    await somethingWatched();
-    const chain = new ModelChain();
-    chain.mine(3);
-    await tickWith(chain);
+    const chain = await followingANode();
     chain.failing = new Error("http://node.example:18081/json_rpc: network error: connection reset");
     await expect(tickWith(chain)).rejects.toThrow("connection reset");
     expect(await xmrHealth()).toMatchObject({ ready: false, reason: expect.stringContaining("connection reset"), lastError: expect.stringContaining("connection reset") });
@@ -102,11 +103,7 @@ describe("/healthz per coin", () => {
   });
 
   it("says not ready when invoices are watched and the chain was not scanned for three poll intervals", async () => {
-    await freshWatcher();
-    await somethingWatched();
-    const chain = new ModelChain();
-    chain.mine(3);
-    await tickWith(chain);
+    await followingANode();
     expect(await xmrHealth()).toMatchObject({ ready: true });
     // As if the watcher had stopped a day ago (this suite polls hourly).
     const dayAgo = new Date(Date.now() - 24 * 3600_000).toISOString();
@@ -115,11 +112,7 @@ describe("/healthz per coin", () => {
   });
 
   it("shows a tick that is waiting on the node, and says not ready once it has waited too long", async () => {
-    await freshWatcher();
-    await somethingWatched();
-    const chain = new ModelChain();
-    chain.mine(3);
-    await tickWith(chain);
+    const chain = await followingANode();
     const release = chain.hold(); // the node stops answering
     const started = Date.now();
     const ticking = tickWith(chain);
