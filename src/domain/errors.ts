@@ -34,6 +34,9 @@ export const Failures = {
   unsupportedCoin: fail("InvalidArgument", "unsupported coin"),
   coinNotEnabled: (coin: Coin) => fail("FailedPrecondition", `${coinInfo(coin).ticker} is not enabled on this server`),
   noKeys: (coin: Coin) => fail("FailedPrecondition", `no ${coinInfo(coin).ticker} keys configured for this user`),
+  /** The coin's node serves another network than configured: nothing of that chain is followed. */
+  wrongNetwork: (coin: Coin, network: string, expected: string) =>
+    fail("FailedPrecondition", `${coinInfo(coin).ticker} node is on ${network}, expected ${expected}`),
   amount: (problem: AmountProblem, coin: Coin) => fail("InvalidArgument", amountMessage(problem, coin)),
   invalidTimeout: (min: number, max: number) =>
     fail("InvalidArgument", `invalid timeout: must be between ${min} and ${max} seconds`),

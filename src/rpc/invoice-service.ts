@@ -4,6 +4,7 @@
 import { ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
 import { isCoinEnabled } from "../config";
+import { readChainState } from "../db/chain-state";
 import { database } from "../db/client";
 import { latestEventId } from "../db/events";
 import { invoicesByIds } from "../db/invoices";
@@ -37,6 +38,13 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
       if (req.confirmations > coinInfo(coin).maxConfirmations) reject(Failures.invalidConfirmations(coin));
       // The request is judged first, then the server's state: a bad field is reported with or without a node.
       if (!isCoinEnabled(env, coin)) reject(Failures.coinNotEnabled(coin));
+      const watcher = env.CHAIN_WATCHER.get(env.CHAIN_WATCHER.idFromName(coinInfo(coin).ticker));
+      const wakeWatcher = () => waitUntil(watcher.ensurePolling(coin).catch((e: unknown) => console.error("could not wake the chain watcher", e)));
+      const node = await readChainState(database(env.DB), coin);
+      if (node?.expectedNetwork) {
+        wakeWatcher(); // it asks the node again at once, so a fixed node is taken back without waiting for the cron
+        reject(Failures.wrongNetwork(coin, node.network ?? "another network", node.expectedNetwork));
+      }
 
       const account = env.USER_ACCOUNT.get(env.USER_ACCOUNT.idFromName(userId));
       const created = unwrap(
@@ -47,8 +55,7 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
           confirmations: req.confirmations,
         }),
       );
-      const watcher = env.CHAIN_WATCHER.get(env.CHAIN_WATCHER.idFromName(coinInfo(coin).ticker));
-      waitUntil(watcher.ensurePolling(coin).catch((e: unknown) => console.error("could not wake the chain watcher", e)));
+      wakeWatcher();
       return { paymentId: created.id, address: created.address };
     });
   },

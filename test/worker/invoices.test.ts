@@ -74,10 +74,18 @@ describe.each(PROTOCOLS)("CreateInvoice over %s", (protocol) => {
     });
   });
 
-  it("accepts the bounds: 10 s, 30 days, 60 confirmations, 0 confirmations", async () => {
+  it("accepts the bounds: 10 s, 30 days, 60 confirmations, 0 confirmations, and keeps them", async () => {
     const userId = await merchantUser(c, randomXmrKeys());
-    for (const over of [{ timeout: 10n }, { timeout: 2_592_000n }, { confirmations: 60 }, { confirmations: 0 }]) {
-      await c.invoices.createInvoice({ ...valid, userId, ...over });
+    const bounds: [Partial<typeof valid>, { seconds: number; confirmations: number }][] = [
+      [{ timeout: 10n }, { seconds: 10, confirmations: 1 }],
+      [{ timeout: 2_592_000n }, { seconds: 2_592_000, confirmations: 1 }],
+      [{ confirmations: 60 }, { seconds: 600, confirmations: 60 }],
+      [{ confirmations: 0 }, { seconds: 600, confirmations: 0 }],
+    ];
+    for (const [over, kept] of bounds) {
+      const { paymentId } = await c.invoices.createInvoice({ ...valid, userId, ...over });
+      const [inv] = (await c.invoices.getInvoices({ paymentIds: [paymentId] })).invoices;
+      expect({ seconds: Number(inv!.expiresAt!.seconds - inv!.createdAt!.seconds), confirmations: inv!.confirmationsRequired }).toEqual(kept);
     }
   });
 });
