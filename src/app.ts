@@ -8,12 +8,13 @@ import { requestId } from "hono/request-id";
 import { InvoiceService } from "../gen/invoice/v1/invoice_pb";
 import { UserService } from "../gen/user/v1/user_pb";
 import { pollIntervalMs } from "./chains/registry";
-import { enabledCoins, monitoringMs } from "./config";
+import { enabledCoins } from "./chains/registry";
+import { monitoringMs } from "./config";
 import { readAllChainStates } from "./db/chain-state";
 import { database } from "./db/client";
 import { anyWatchedInvoice } from "./db/invoices";
 import { chainHealth } from "./domain/chain-health";
-import { coinInfo } from "./domain/coins";
+import { tickerOf } from "./domain/coins";
 import { chainWatcherOf } from "./durable/chain-watcher";
 import type { Env } from "./env";
 import { kInvocation } from "./rpc/context";
@@ -49,7 +50,7 @@ app.get("/healthz", async (c) => {
         const watching = ready ? await anyWatchedInvoice(db, coin, now - monitoringMs(c.env)).catch(() => true) : true;
         const live = await chainWatcherOf(c.env, coin).status().catch(() => null);
         const context = { now, pollMs: pollIntervalMs(c.env, coin), watching, waitingSince: live?.waitingSince ?? null };
-        return [coinInfo(coin).ticker, chainHealth(coin, states.find((s) => s.coin === coin), context)] as const;
+        return [tickerOf(coin), chainHealth(coin, states.find((s) => s.coin === coin), context)] as const;
       }),
     ),
   );

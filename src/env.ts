@@ -5,20 +5,17 @@ import type { ChainWatcher } from "./durable/chain-watcher";
 import type { StreamHub } from "./durable/stream-hub";
 import type { UserAccount } from "./durable/user-account";
 
-export interface Env {
+export interface Bindings {
   DB: D1Database;
   USER_ACCOUNT: DurableObjectNamespace<UserAccount>;
   STREAM_HUB: DurableObjectNamespace<StreamHub>;
   CHAIN_WATCHER: DurableObjectNamespace<ChainWatcher>;
   /** Bearer token every RPC must present. Unset = every RPC refused. */
   API_TOKEN?: string;
-  /** 32 bytes, base64 or hex: seals private view keys at rest (AES-256-GCM). */
+  /** 32 bytes, base64 or hex: seals secret watch-only keys at rest (AES-256-GCM). */
   KEYS_ENCRYPTION_KEY?: string;
-  XMR_NETWORK?: string;
-  /** Comma-separated monerod RPC URLs (failover order); unset = XMR disabled. */
-  XMR_DAEMON_URL?: string;
-  XMR_DAEMON_USER?: string;
-  XMR_DAEMON_PASS?: string;
-  XMR_POLL_SECONDS?: string;
   MONITORING_SECONDS?: string;
 }
+
+/** Chain modules read their own settings by name, under their own prefix (see src/chains/<family>/settings.ts). */
+export type Env = Bindings & { readonly [setting: string]: unknown };

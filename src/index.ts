@@ -2,8 +2,8 @@
 // watcher polling, and the Durable Object classes.
 
 import { app } from "./app";
-import { enabledCoins } from "./config";
-import { coinInfo } from "./domain/coins";
+import { enabledCoins } from "./chains/registry";
+import { tickerOf } from "./domain/coins";
 import { chainWatcherOf } from "./durable/chain-watcher";
 import type { Env } from "./env";
 
@@ -16,7 +16,7 @@ export default {
   async scheduled(_controller, env, ctx) {
     // Wakes each watcher, whose tick then looks at the node (tip and network check) even while nothing is watched.
     for (const coin of enabledCoins(env)) {
-      ctx.waitUntil(chainWatcherOf(env, coin).ensurePolling(coin).catch((e: unknown) => console.error(`cron could not wake ${coinInfo(coin).ticker}`, e)));
+      ctx.waitUntil(chainWatcherOf(env, coin).ensurePolling(coin).catch((e: unknown) => console.error(`cron could not wake ${tickerOf(coin)}`, e)));
     }
   },
 } satisfies ExportedHandler<Env>;

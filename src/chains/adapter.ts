@@ -19,6 +19,8 @@ export interface DerivedAddress {
 
 export interface FoundPayment<T> {
   outputIndex: number;
+  /** The tx may still be replaced (BIP125 and the like): it is not final before it is mined. */
+  replaceable?: boolean;
   /** Unique identity of the output on its chain (XMR: one-time output key). */
   outputKey: string;
   amount: Atomic;
@@ -35,6 +37,11 @@ export interface ChainAdapter<Tx extends ChainTx = ChainTx> {
   deriveAddress(keys: OpenKeySet, index: number): DerivedAddress;
   /** Outputs of `tx` paying any of `watched` (matchKey -> owner). */
   findPayments<T>(tx: Tx, keys: OpenKeySet, watched: ReadonlyMap<string, T>): FoundPayment<T>[];
+  /**
+   * For a chain whose payments are found by address: the match keys (decoded output scripts) of a
+   * tx's outputs, so the watcher can find who is paid without any secret key.
+   */
+  outputMatchKeys?(tx: Tx): string[];
 }
 
 export interface ChainBlock<Tx extends ChainTx = ChainTx> {

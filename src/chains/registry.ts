@@ -1,26 +1,53 @@
-// Which adapter and node source serve each enabled coin, built from the environment.
-// Adding a chain adds a case here and a folder beside this file.
+// The chain modules this server is built with, and per coin what its module offers under the
+// environment's settings. Adding a chain = a folder beside this file + one line in MODULES.
 
-import { isCoinEnabled, xmrConfig } from "../config";
-import { Coin } from "../domain/coins";
+import type { Coin } from "../domain/coins";
 import type { Env } from "../env";
 import type { ChainAdapter, ChainSource } from "./adapter";
-import { xmrAdapter } from "./xmr/adapter";
-import { createMoneroDaemon } from "./xmr/daemon";
-import { xmrSource } from "./xmr/source";
+import type { ChainModule, CoinFacts, CoinModule, CoinRuntime } from "./module";
+import { xmrModule } from "./xmr/module";
 
-export function chainAdapter(env: Env, coin: Coin): ChainAdapter | null {
-  const network = coin === Coin.XMR ? xmrConfig(env).network : null;
-  return network ? (xmrAdapter(network) as ChainAdapter) : null;
+const MODULES: readonly ChainModule[] = [xmrModule];
+
+const byCoin = new Map<Coin, CoinModule>(MODULES.flatMap((m) => m.coins.map((c) => [c.facts.coin, c] as const)));
+
+/** Every coin some module serves, enabled or not. */
+export function coinModules(): CoinModule[] {
+  return [...byCoin.values()];
 }
 
+export function coinModule(coin: Coin): CoinModule | null {
+  return byCoin.get(coin) ?? null;
+}
+
+export function coinFacts(coin: Coin): CoinFacts | null {
+  return byCoin.get(coin)?.facts ?? null;
+}
+
+/** The coin as configured here, or null when no module serves it or its node is not configured. */
+export function coinRuntime(env: Env, coin: Coin): CoinRuntime | null {
+  return byCoin.get(coin)?.configure(env) ?? null;
+}
+
+export function isCoinEnabled(env: Env, coin: Coin): boolean {
+  return coinRuntime(env, coin) !== null;
+}
+
+export function enabledCoins(env: Env): Coin[] {
+  return coinModules()
+    .map((m) => m.facts.coin)
+    .filter((coin) => isCoinEnabled(env, coin));
+}
+
+export function chainAdapter(env: Env, coin: Coin): ChainAdapter | null {
+  return coinRuntime(env, coin)?.adapter ?? null;
+}
+
+/** Never follow a chain whose payments could not be recognised: the cursor would move past them. */
 export function chainSource(env: Env, coin: Coin): ChainSource | null {
-  // Never follow a chain whose payments could not be recognised: the cursor would move past them.
-  if (coin !== Coin.XMR || !isCoinEnabled(env, coin)) return null;
-  const cfg = xmrConfig(env);
-  return xmrSource(createMoneroDaemon({ urls: cfg.daemonUrls, user: cfg.user, pass: cfg.pass, network: cfg.network ?? undefined }));
+  return coinRuntime(env, coin)?.source() ?? null;
 }
 
 export function pollIntervalMs(env: Env, coin: Coin): number {
-  return coin === Coin.XMR ? xmrConfig(env).pollMs : 5000;
+  return coinRuntime(env, coin)?.pollMs ?? 5000;
 }

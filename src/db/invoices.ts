@@ -1,11 +1,11 @@
 // Invoices and their payments: row <-> domain mapping, the reads the service needs, and the
 // write statements a state change is made of (the caller batches them atomically).
 
-import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, ne, or } from "drizzle-orm";
 import { atomic } from "../domain/amount";
 import type { Coin } from "../domain/coins";
 import type { InvoiceId, UserId } from "../domain/ids";
-import type { Invoice, InvoiceStatus, Payment } from "../domain/invoice";
+import { InvoiceStatus, type Invoice, type Payment } from "../domain/invoice";
 import { query, type Db } from "./client";
 import { invoices, payments } from "./schema";
 
@@ -45,6 +45,7 @@ export function paymentFromRow(r: PaymentRow): Payment {
     height: r.height,
     gone: r.gone,
     inTime: r.inTime,
+    replaceable: r.replaceable,
   };
 }
 
@@ -77,6 +78,33 @@ const watchedOfCoin = (coin: Coin, closedAfter: number) =>
 export async function watchedUsers(db: Db, coin: Coin, closedAfter: number): Promise<UserId[]> {
   const rows = await query("list watched users", () =>
     db.selectDistinct({ userId: invoices.userId }).from(invoices).where(watchedOfCoin(coin, closedAfter)).all(),
+  );
+  return rows.map((r) => r.userId as UserId);
+}
+
+/**
+ * The match keys (decoded output scripts, never address strings) of a coin's watched invoices and
+ * their owners: what a watcher matching by address compares a step's outputs with. One query per
+ * tick; it grows with the watched invoices, not with the chain.
+ */
+export async function watchedMatchKeys(db: Db, coin: Coin, closedAfter: number): Promise<Map<string, UserId>> {
+  const rows = await query("list watched match keys", () =>
+    db.select({ userId: invoices.userId, matchKey: invoices.matchKey }).from(invoices).where(watchedOfCoin(coin, closedAfter)).all(),
+  );
+  return new Map(rows.map((r) => [r.matchKey, r.userId as UserId]));
+}
+
+/**
+ * Users with open invoices of a coin whose payments a new block, a reorg or a vanished tx can still
+ * change: something paid (in the pool or unconfirmed), not yet closed.
+ */
+export async function usersWithOpenPayments(db: Db, coin: Coin): Promise<UserId[]> {
+  const rows = await query("list users with open payments", () =>
+    db
+      .selectDistinct({ userId: invoices.userId })
+      .from(invoices)
+      .where(and(eq(invoices.coin, coin), isNull(invoices.closedAt), or(eq(invoices.status, InvoiceStatus.PendingMempool), ne(invoices.actual, "0"))))
+      .all(),
   );
   return rows.map((r) => r.userId as UserId);
 }
@@ -170,6 +198,7 @@ export function upsertPaymentStatement(db: Db, coin: Coin, p: Payment, now: numb
       height: p.height,
       gone: p.gone,
       inTime: p.inTime,
+      replaceable: p.replaceable,
       updatedAt: now,
     })
     .onConflictDoUpdate({

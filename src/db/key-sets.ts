@@ -27,7 +27,7 @@ export async function keySetsById(db: Db, userId: UserId): Promise<Map<number, K
 /** Statements that make `fingerprint` the user's active key set for the coin (insert or reactivate). */
 export function activateKeySetStatements(
   db: Db,
-  input: { userId: UserId; coin: Coin; fingerprint: string; publicKeys: string; sealedSecret: string | null; existingId?: number },
+  input: { userId: UserId; coin: Coin; fingerprint: string; publicKeys: string; sealedSecret: string | null; firstIndex: number; existingId?: number },
   now: number,
 ) {
   const deactivate = db
@@ -42,7 +42,7 @@ export function activateKeySetStatements(
           fingerprint: input.fingerprint,
           publicKeys: input.publicKeys,
           sealedSecret: input.sealedSecret,
-          nextIndex: 1,
+          nextIndex: input.firstIndex,
           active: true,
           createdAt: now,
           updatedAt: now,

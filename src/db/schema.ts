@@ -89,6 +89,8 @@ export const payments = sqliteTable(
     height: integer("height"),
     gone: integer("gone", { mode: "boolean" }).notNull(),
     inTime: integer("in_time", { mode: "boolean" }).notNull(),
+    /** First seen unmined in a replaceable tx (BIP125): not final at 0 confirmations. */
+    replaceable: integer("replaceable", { mode: "boolean" }).notNull().default(false),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [

@@ -14,14 +14,15 @@ export function atomic(value: bigint): Atomic {
 
 export type AmountProblem = "negative" | "zero" | "not-finite" | "too-precise" | "too-large";
 
-/** Largest amount an invoice may ask for: 2^64-1 atomic units fits every supported coin's wallets. */
-export const MAX_INVOICE_ATOMIC = (1n << 64n) - 1n;
+/** Limits for a coin without units: only the sign and finiteness of an amount can be judged. */
+export const UNITLESS = { decimals: 1_000, maxAmount: 1n << 4096n } as const;
 
 /**
  * Converts an API double to atomic units through its shortest round-trip decimal string,
  * so 0.1 becomes exactly 100000000000 piconero, not 100000000000.00001.
  */
-export function parseAmount(value: number, decimals: number): { ok: true; atomic: Atomic } | { ok: false; problem: AmountProblem } {
+export function parseAmount(value: number, limits: { decimals: number; maxAmount: bigint }): { ok: true; atomic: Atomic } | { ok: false; problem: AmountProblem } {
+  const { decimals, maxAmount } = limits;
   if (!Number.isFinite(value)) return { ok: false, problem: "not-finite" };
   if (value < 0) return { ok: false, problem: "negative" };
   if (value === 0) return { ok: false, problem: "zero" };
@@ -30,7 +31,7 @@ export function parseAmount(value: number, decimals: number): { ok: true; atomic
   const shift = exponent + decimals;
   if (shift < 0) return { ok: false, problem: "too-precise" };
   const result = digits * 10n ** BigInt(shift);
-  if (result > MAX_INVOICE_ATOMIC) return { ok: false, problem: "too-large" };
+  if (result > maxAmount) return { ok: false, problem: "too-large" };
   return { ok: true, atomic: result as Atomic };
 }
 

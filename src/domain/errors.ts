@@ -1,7 +1,7 @@
 // Every error a client can see, in one place, with its Connect code name and exact message.
 // The domain and Durable Objects return these; src/rpc/errors.ts turns them into ConnectErrors.
 
-import { coinInfo, type Coin } from "./coins";
+import { tickerOf, type Coin } from "./coins";
 import type { AmountProblem } from "./amount";
 
 /** Connect code names (the subset this API uses); mapped to @connectrpc/connect's Code in src/rpc. */
@@ -21,27 +21,25 @@ export interface ApiFailure {
   readonly message: string;
 }
 
-const fail = (code: ErrorCode, message: string): ApiFailure => ({ code, message });
+/** A client-visible failure; chain modules define their own (key formats) with it. */
+export const fail = (code: ErrorCode, message: string): ApiFailure => ({ code, message });
 
 export const Failures = {
   registerInvalidUserId: fail("InvalidArgument", "invalid userId (uuid)"),
   userAlreadyExists: fail("AlreadyExists", "user already exists"),
   invalidUserId: fail("InvalidArgument", "invalid userId"),
   unknownUser: fail("InvalidArgument", "Invalid userId"),
-  invalidXmrViewKey: fail("InvalidArgument", "invalid XMR private view key"),
-  invalidXmrSpendKey: fail("InvalidArgument", "invalid XMR public spend key"),
   keysUsedByAnotherUser: fail("AlreadyExists", "crypto keys are already used by another user"),
   unsupportedCoin: fail("InvalidArgument", "unsupported coin"),
-  coinNotEnabled: (coin: Coin) => fail("FailedPrecondition", `${coinInfo(coin).ticker} is not enabled on this server`),
-  noKeys: (coin: Coin) => fail("FailedPrecondition", `no ${coinInfo(coin).ticker} keys configured for this user`),
+  coinNotEnabled: (coin: Coin) => fail("FailedPrecondition", `${tickerOf(coin)} is not enabled on this server`),
+  noKeys: (coin: Coin) => fail("FailedPrecondition", `no ${tickerOf(coin)} keys configured for this user`),
   /** The coin's node serves another network than configured: nothing of that chain is followed. */
   wrongNetwork: (coin: Coin, network: string, expected: string) =>
-    fail("FailedPrecondition", `${coinInfo(coin).ticker} node is on ${network}, expected ${expected}`),
-  amount: (problem: AmountProblem, coin: Coin) => fail("InvalidArgument", amountMessage(problem, coin)),
+    fail("FailedPrecondition", `${tickerOf(coin)} node is on ${network}, expected ${expected}`),
+  amount: (problem: AmountProblem, coin: Coin, decimals: number) => fail("InvalidArgument", amountMessage(problem, tickerOf(coin), decimals)),
   invalidTimeout: (min: number, max: number) =>
     fail("InvalidArgument", `invalid timeout: must be between ${min} and ${max} seconds`),
-  invalidConfirmations: (coin: Coin) =>
-    fail("InvalidArgument", `invalid confirmations: at most ${coinInfo(coin).maxConfirmations} for ${coinInfo(coin).ticker}`),
+  invalidConfirmations: (coin: Coin, max: number) => fail("InvalidArgument", `invalid confirmations: at most ${max} for ${tickerOf(coin)}`),
   invoiceInternal: fail("Internal", "An error occurred while handling invoice."),
   invalidPaymentId: fail("Internal", "invalid payment id"),
   tooManyPaymentIds: (max: number) => fail("InvalidArgument", `too many paymentIds: at most ${max}`),
@@ -57,8 +55,7 @@ export const Failures = {
   internal: fail("Internal", "internal error"),
 } as const;
 
-function amountMessage(problem: AmountProblem, coin: Coin): string {
-  const { ticker, decimals } = coinInfo(coin);
+function amountMessage(problem: AmountProblem, ticker: string, decimals: number): string {
   switch (problem) {
     case "negative":
       return "Invoice amount can't be below 0";

@@ -52,6 +52,8 @@ export interface Payment {
   gone: boolean;
   /** Counted toward the invoice: it arrived while the invoice could still be paid. Late otherwise. */
   readonly inTime: boolean;
+  /** Seen unmined in a tx that may still be replaced (BIP125): it counts as confirmed only once mined. */
+  readonly replaceable: boolean;
 }
 
 /** What the chain and the clock say at evaluation time. */
@@ -152,7 +154,8 @@ export function advanceInvoice(invoice: Invoice, payments: readonly Payment[], c
   }
   if (invoice.status === InvoiceStatus.PendingMempool) {
     const required = invoice.confirmationsRequired;
-    if (counted.every((p) => confirmationsOf(p, chain.tipHeight) >= required)) {
+    // 0 confirmations means 1 for a payment that could still be replaced (the payer can take it back).
+    if (counted.every((p) => confirmationsOf(p, chain.tipHeight) >= (p.replaceable ? Math.max(1, required) : required))) {
       invoice.status = InvoiceStatus.Confirmed;
       invoice.confirmedAt = chain.now;
       invoice.closedAt = chain.now;

@@ -8,12 +8,12 @@ import type { ChainBatch, ChainSource, NodeTip } from "../chains/adapter";
 import { emptyCursor, followChain, nodeBehind, type ChainCursor } from "../chains/follow";
 import { WrongNetworkError } from "../chains/network-check";
 import { NodeError } from "../chains/node-error";
-import { chainSource, pollIntervalMs } from "../chains/registry";
+import { chainAdapter, chainSource, coinModule, pollIntervalMs } from "../chains/registry";
 import { monitoringMs } from "../config";
 import { writeChainState, type ChainStatePatch } from "../db/chain-state";
 import { database, type Db } from "../db/client";
-import { anyWatchedInvoice, watchedUsers } from "../db/invoices";
-import { Coin, coinInfo, parseCoin } from "../domain/coins";
+import { anyWatchedInvoice, usersWithOpenPayments, watchedMatchKeys, watchedUsers } from "../db/invoices";
+import { Coin, parseCoin, tickerOf } from "../domain/coins";
 import { ApiError } from "../domain/errors";
 import type { UserId } from "../domain/ids";
 import type { Env } from "../env";
@@ -40,7 +40,7 @@ export interface WatcherStatus {
 
 /** The watcher of a coin. */
 export function chainWatcherOf(env: Env, coin: Coin): DurableObjectStub<ChainWatcher> {
-  return env.CHAIN_WATCHER.get(env.CHAIN_WATCHER.idFromName(coinInfo(coin).ticker));
+  return env.CHAIN_WATCHER.get(env.CHAIN_WATCHER.idFromName(tickerOf(coin)));
 }
 
 export class ChainWatcher extends DurableObject<Env> {
@@ -84,7 +84,7 @@ export class ChainWatcher extends DurableObject<Env> {
       const retryAt = failed.watching ? Date.now() + retryDelayMs(interval, failures) : null;
       if (retryAt !== null) await this.ctx.storage.setAlarm(retryAt);
       const next = retryAt === null ? "at the next cron run" : `at ${new Date(retryAt).toISOString()}`;
-      const line = `${coinInfo(coin).ticker} watcher at ${failed.node}: ${failed.message}; next try ${next} (${failures} ${failures === 1 ? "failure" : "failures"} in a row)`;
+      const line = `${tickerOf(coin)} watcher at ${failed.node}: ${failed.message}; next try ${next} (${failures} ${failures === 1 ? "failure" : "failures"} in a row)`;
       if (isExpected(failed.cause)) console.warn(line);
       else console.error(line, failed.cause);
     }
@@ -126,8 +126,7 @@ export class ChainWatcher extends DurableObject<Env> {
     this.noteBehind(coin, source, behind);
     // Whom to deliver to is read only now: a user whose first invoice was created while the chain was
     // being read may already have its payer's tx in this step's pool, which is never delivered again.
-    const users = await watchedUsers(this.db, coin, closedAfter);
-    await this.deliver(users, { coin, ...step });
+    await this.deliver(await this.deliveries(coin, { coin, ...step }, closedAfter));
     await this.ctx.storage.put(CURSOR_KEY, cursor);
     await writeChainState(this.db, coin, {
       ...nodeAnswered(node, startedAt, behind),
@@ -138,17 +137,52 @@ export class ChainWatcher extends DurableObject<Env> {
     return true;
   }
 
-  /** Every user must take the batch; one failure fails the tick so nothing advances past it. */
-  private async deliver(users: UserId[], batch: ChainBatch): Promise<void> {
+  /**
+   * Who gets what of a step. By view key, every watching account scans the whole batch with its own
+   * key. By address, the outputs are matched here against the watched match keys: an account gets
+   * only the txs that pay it, and the step's news (new blocks, reorg, vanished txs) reaches only the
+   * accounts whose open payments it can change. Calls grow with accounts that have news, never with users.
+   */
+  private async deliveries(coin: Coin, batch: ChainBatch, closedAfter: number): Promise<Map<UserId, ChainBatch>> {
+    const out = new Map<UserId, ChainBatch>();
     // No block, no reorg and no pool change means the tip is the one already delivered: the
     // accounts learn the new scan time from D1 when their expiry needs it.
     const quiet = batch.blocks.length === 0 && batch.mempool.length === 0 && batch.gone.length === 0 && batch.orphanedAbove === null;
-    if (quiet) return;
+    if (quiet) return out;
+    const adapter = chainAdapter(this.env, coin);
+    if (coinModule(coin)?.matching !== "address" || !adapter?.outputMatchKeys) {
+      for (const user of await watchedUsers(this.db, coin, closedAfter)) out.set(user, batch);
+      return out;
+    }
+    const watched = await watchedMatchKeys(this.db, coin, closedAfter);
+    const paid = new Map<UserId, Set<string>>();
+    for (const tx of [...batch.blocks.flatMap((b) => b.txs), ...batch.mempool]) {
+      for (const key of adapter.outputMatchKeys(tx)) {
+        const user = watched.get(key);
+        if (user) (paid.get(user) ?? paid.set(user, new Set()).get(user)!).add(tx.hash);
+      }
+    }
+    const news = batch.blocks.length > 0 || batch.gone.length > 0 || batch.orphanedAbove !== null;
+    const affected = news ? await usersWithOpenPayments(this.db, coin) : [];
+    for (const user of new Set([...paid.keys(), ...affected])) {
+      const mine = paid.get(user) ?? new Set<string>();
+      out.set(user, {
+        ...batch,
+        blocks: batch.blocks.map((b) => ({ ...b, txs: b.txs.filter((t) => mine.has(t.hash)) })),
+        mempool: batch.mempool.filter((t) => mine.has(t.hash)),
+      });
+    }
+    return out;
+  }
+
+  /** Every account must take its batch; one failure fails the tick so nothing advances past it. */
+  private async deliver(deliveries: Map<UserId, ChainBatch>): Promise<void> {
     const failures: unknown[] = [];
+    const users = [...deliveries.keys()];
     for (let i = 0; i < users.length; i += FANOUT) {
       const group = users.slice(i, i + FANOUT);
       const results = await Promise.allSettled(
-        group.map((u) => this.env.USER_ACCOUNT.get(this.env.USER_ACCOUNT.idFromName(u)).applyChainBatch(u, batch)),
+        group.map((u) => this.env.USER_ACCOUNT.get(this.env.USER_ACCOUNT.idFromName(u)).applyChainBatch(u, deliveries.get(u)!)),
       );
       for (const r of results) if (r.status === "rejected") failures.push(r.reason);
     }
@@ -167,7 +201,7 @@ export class ChainWatcher extends DurableObject<Env> {
   /** Logs when the watcher starts or stops taking the node's word, not on every tick in between. */
   private noteBehind(coin: Coin, source: ChainSource, behind: string | null): void {
     if (behind === this.behind) return;
-    const ticker = coinInfo(coin).ticker;
+    const ticker = tickerOf(coin);
     if (behind !== null) console.warn(`${ticker} watcher at ${source.node()}: ${behind}; nothing is taken from it until it catches up`);
     else console.info(`${ticker} watcher at ${source.node()}: the node caught up`);
     this.behind = behind;

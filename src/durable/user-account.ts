@@ -40,6 +40,8 @@ export interface NewKeys {
   fingerprint: string;
   publicKeys: Record<string, string>;
   secret: string | null;
+  /** The address index a new key set starts at (the module's choice). */
+  firstIndex: number;
 }
 
 const USER_ID_KEY = "userId";
@@ -66,26 +68,42 @@ export class UserAccount extends DurableObject<Env> {
 
   // ---- RPC methods (called by the Worker and the ChainWatcher) ----
 
-  async updateKeys(userId: UserId, keys: NewKeys): Promise<Outcome<null>> {
+  /** Stores each coin's new keys as that coin's active key set, all in one D1 batch. */
+  async updateKeys(userId: UserId, updates: NewKeys[]): Promise<Outcome<null>> {
     return this.serially(userId, async () => {
       if (!(await this.userExists(userId))) return { ok: false, failure: Failures.unknownUser };
-      const existing = await keySetByFingerprint(this.db, keys.coin, keys.fingerprint);
-      if (existing && existing.userId !== userId) return { ok: false, failure: Failures.keysUsedByAnotherUser };
-      const sealedSecret = keys.secret === null ? null : await this.keyring.seal(keys.coin, keys.fingerprint, keys.secret);
       const now = Date.now();
-      const statements = activateKeySetStatements(
-        this.db,
-        { userId, coin: keys.coin, fingerprint: keys.fingerprint, publicKeys: JSON.stringify(keys.publicKeys), sealedSecret, existingId: existing?.id },
-        now,
-      );
+      const statements = [];
+      const replaced: number[] = [];
+      for (const keys of updates) {
+        const existing = await keySetByFingerprint(this.db, keys.coin, keys.fingerprint);
+        if (existing && existing.userId !== userId) return { ok: false, failure: Failures.keysUsedByAnotherUser };
+        if (existing) replaced.push(existing.id);
+        const sealedSecret = keys.secret === null ? null : await this.keyring.seal(keys.coin, keys.fingerprint, keys.secret);
+        statements.push(
+          ...activateKeySetStatements(
+            this.db,
+            {
+              userId,
+              coin: keys.coin,
+              fingerprint: keys.fingerprint,
+              publicKeys: JSON.stringify(keys.publicKeys),
+              sealedSecret,
+              firstIndex: keys.firstIndex,
+              existingId: existing?.id,
+            },
+            now,
+          ),
+        );
+      }
       try {
-        await this.db.batch(statements);
+        await this.db.batch(statements as unknown as Parameters<Db["batch"]>[0]);
       } catch (cause) {
         // Another user registered the same keys between our check and this write.
         if (isUniqueViolation(cause)) return { ok: false, failure: Failures.keysUsedByAnotherUser };
         throw new ApiError(Failures.sqlTransaction, { cause });
       }
-      if (existing) this.keyring.forget(existing.id);
+      for (const id of replaced) this.keyring.forget(id);
       if (this.ledger) this.ledger.keySets = await keySetsById(this.db, userId);
       return { ok: true, value: null };
     });

@@ -6,11 +6,12 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { InvoiceSchema, type Invoice as InvoiceMessage, type InvoiceStatusType } from "../../gen/invoice/v1/invoice_pb";
 import type { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import { amountToDouble, formatAmount } from "../domain/amount";
-import { coinInfo } from "../domain/coins";
+import { coinFacts } from "../chains/registry";
 import type { InvoiceSnapshot } from "../domain/events";
 
 export function invoiceMessage(s: InvoiceSnapshot): InvoiceMessage {
-  const { decimals } = coinInfo(s.coin);
+  // An invoice exists only for a coin some module serves.
+  const decimals = coinFacts(s.coin)?.decimals ?? 0;
   const required = BigInt(s.required);
   const actual = BigInt(s.actual);
   return create(InvoiceSchema, {

@@ -3,17 +3,18 @@
 
 import { ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
-import { isCoinEnabled } from "../config";
+import { coinFacts, isCoinEnabled } from "../chains/registry";
 import { readChainState } from "../db/chain-state";
 import { database } from "../db/client";
 import { latestEventId } from "../db/events";
 import { invoicesByIds } from "../db/invoices";
 import { userExists } from "../db/users";
-import { parseAmount } from "../domain/amount";
-import { coinInfo, parseCoin } from "../domain/coins";
+import { parseAmount, UNITLESS } from "../domain/amount";
+import { parseCoin } from "../domain/coins";
 import { Failures } from "../domain/errors";
 import { snapshotOf } from "../domain/events";
 import { parseInvoiceId, parseUserId } from "../domain/ids";
+import { chainWatcherOf } from "../durable/chain-watcher";
 import type { StreamLine } from "../durable/subscribers";
 import { invocation } from "./context";
 import { connectError, guarded, reject, toConnectError, unwrap } from "./errors";
@@ -30,15 +31,17 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
       const { env, waitUntil } = invocation(ctx);
       const userId = parseUserId(req.userId) ?? reject(Failures.invalidUserId);
       const coin = parseCoin(req.coin) ?? reject(Failures.unsupportedCoin);
-      const amount = parseAmount(req.amount, coinInfo(coin).decimals);
-      if (!amount.ok) reject(Failures.amount(amount.problem, coin));
+      // A coin no module serves has no units to judge an amount by; its sign and the other fields still are.
+      const facts = coinFacts(coin);
+      const amount = parseAmount(req.amount, facts ?? UNITLESS);
+      if (!amount.ok) reject(Failures.amount(amount.problem, coin, facts?.decimals ?? 0));
       if (req.timeout < BigInt(MIN_TIMEOUT_SECONDS) || req.timeout > BigInt(MAX_TIMEOUT_SECONDS)) {
         reject(Failures.invalidTimeout(MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS));
       }
-      if (req.confirmations > coinInfo(coin).maxConfirmations) reject(Failures.invalidConfirmations(coin));
+      if (facts && req.confirmations > facts.maxConfirmations) reject(Failures.invalidConfirmations(coin, facts.maxConfirmations));
       // The request is judged first, then the server's state: a bad field is reported with or without a node.
-      if (!isCoinEnabled(env, coin)) reject(Failures.coinNotEnabled(coin));
-      const watcher = env.CHAIN_WATCHER.get(env.CHAIN_WATCHER.idFromName(coinInfo(coin).ticker));
+      if (!facts || !isCoinEnabled(env, coin)) reject(Failures.coinNotEnabled(coin));
+      const watcher = chainWatcherOf(env, coin);
       const wakeWatcher = () => waitUntil(watcher.ensurePolling(coin).catch((e: unknown) => console.error("could not wake the chain watcher", e)));
       const node = await readChainState(database(env.DB), coin);
       if (node?.expectedNetwork) {

@@ -2,16 +2,16 @@
 // Thin: validate the request, call D1 or the user's account, map errors.
 
 import type { ServiceImpl } from "@connectrpc/connect";
-import { UserService } from "../../gen/user/v1/user_pb";
-import { parsePrivateViewKey, parsePublicSpendKey } from "../chains/xmr/keys";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { UserService, type GetCryptoKeysResponseSchema } from "../../gen/user/v1/user_pb";
+import { coinModules } from "../chains/registry";
 import { database } from "../db/client";
 import { insertUser } from "../db/users";
-import { Coin } from "../domain/coins";
 import { Failures } from "../domain/errors";
 import { parseUserId, type UserId } from "../domain/ids";
-import { bytesToHex } from "@noble/hashes/utils.js";
 import { invocation } from "./context";
 import { guarded, reject, unwrap } from "./errors";
+import type { NewKeys } from "../durable/user-account";
 import type { Env } from "../env";
 
 const account = (env: Env, userId: UserId) => env.USER_ACCOUNT.get(env.USER_ACCOUNT.idFromName(userId));
@@ -32,22 +32,17 @@ export const userService: ServiceImpl<typeof UserService> = {
     return guarded("UpdateCryptoKeys", Failures.internal, async () => {
       const { env } = invocation(ctx);
       const userId = parseUserId(req.userId) ?? reject(Failures.invalidUserId);
-      if (req.xmrReq === undefined) {
-        // Nothing to store, but an unknown user is still an error.
-        unwrap(await account(env, userId).readKeys(userId));
-        return {};
+      // Every coin's keys in the request are judged before anything is stored.
+      const updates: NewKeys[] = [];
+      for (const module of coinModules()) {
+        const found = module.keysIn(req);
+        if (!found.given) continue;
+        if ("failure" in found) reject(found.failure);
+        updates.push({ coin: module.facts.coin, firstIndex: module.firstAddressIndex, ...found.keys });
       }
-      const view = parsePrivateViewKey(req.xmrReq.privViewKey) ?? reject(Failures.invalidXmrViewKey);
-      const spend = parsePublicSpendKey(req.xmrReq.pubSpendKey) ?? reject(Failures.invalidXmrSpendKey);
-      const pubSpendKey = bytesToHex(spend);
-      unwrap(
-        await account(env, userId).updateKeys(userId, {
-          coin: Coin.XMR,
-          fingerprint: pubSpendKey,
-          publicKeys: { pubSpendKey },
-          secret: bytesToHex(view),
-        }),
-      );
+      // With no keys to store an unknown user is still an error.
+      if (updates.length === 0) unwrap(await account(env, userId).readKeys(userId));
+      else unwrap(await account(env, userId).updateKeys(userId, updates));
       return {};
     });
   },
@@ -57,10 +52,12 @@ export const userService: ServiceImpl<typeof UserService> = {
       const { env } = invocation(ctx);
       const userId = parseUserId(req.userId) ?? reject(Failures.invalidUserId);
       const keys = unwrap(await account(env, userId).readKeys(userId));
-      const xmr = keys[Coin.XMR];
-      return {
-        xmrKeys: xmr ? { privViewKey: xmr.secret ?? "", pubSpendKey: xmr.publicKeys.pubSpendKey ?? "" } : undefined,
-      };
+      const response: MessageInitShape<typeof GetCryptoKeysResponseSchema> = {};
+      for (const module of coinModules()) {
+        const stored = keys[module.facts.coin];
+        if (stored) Object.assign(response, module.keysOut(stored));
+      }
+      return response;
     });
   },
 };

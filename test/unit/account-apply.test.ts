@@ -39,6 +39,7 @@ const output = (invoice: number, over: Partial<FoundOutput> = {}): FoundOutput =
   amount: atomic(1000n),
   height: null,
   blockTime: null,
+  replaceable: false,
   ...over,
 });
 const clock = { now: NOW, monitoringMs: 3_600_000 };

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { amountToDouble, formatAmount, parseAmount } from "../../src/domain/amount";
 
+/** Each coin's own largest amount: 2^64-1 piconero for XMR; far beyond 64 bits for wei. */
+const limits = (decimals: number, maxAmount = (1n << 64n) - 1n) => ({ decimals, maxAmount });
+
 describe("parseAmount (API double -> atomic units through the shortest decimal string)", () => {
   const ok: [number, number, bigint][] = [
     [1, 12, 1_000_000_000_000n],
@@ -17,7 +20,7 @@ describe("parseAmount (API double -> atomic units through the shortest decimal s
     [0.000000000000000001, 18, 1n],
   ];
   it.each(ok)("converts %s with %i decimals exactly", (value, decimals, expected) => {
-    expect(parseAmount(value, decimals)).toEqual({ ok: true, atomic: expected });
+    expect(parseAmount(value, limits(decimals))).toEqual({ ok: true, atomic: expected });
   });
 
   const bad: [number, number, string][] = [
@@ -34,7 +37,12 @@ describe("parseAmount (API double -> atomic units through the shortest decimal s
     [1e30, 12, "too-large"],
   ];
   it.each(bad)("rejects %s with %i decimals as %s", (value, decimals, problem) => {
-    expect(parseAmount(value, decimals)).toEqual({ ok: false, problem });
+    expect(parseAmount(value, limits(decimals))).toEqual({ ok: false, problem });
+  });
+
+  it("bounds each coin by its own largest amount: 1e6 ETH is fine in wei, though far above 2^64", () => {
+    expect(parseAmount(1e6, limits(18, (1n << 256n) - 1n))).toEqual({ ok: true, atomic: 10n ** 24n });
+    expect(parseAmount(21_000_001, limits(8, 21_000_000n * 10n ** 8n))).toEqual({ ok: false, problem: "too-large" });
   });
 });
 
@@ -52,7 +60,7 @@ describe("formatAmount (exact decimal string in coin units)", () => {
 
   it("round-trips through the API double for every amount a double can carry", () => {
     for (const v of [0.1, 0.2, 0.3, 1.1, 2.675, 1e-12, 99.999999999999]) {
-      const parsed = parseAmount(v, 12);
+      const parsed = parseAmount(v, limits(12));
       if (!parsed.ok) throw new Error("unexpected");
       expect(amountToDouble(parsed.atomic, 12)).toBe(v);
     }

@@ -1,12 +1,13 @@
-// A coin is enabled exactly when its node is configured and its settings make sense.
+// A coin is enabled exactly when its module finds its node configured and its settings make sense.
 import { describe, expect, it } from "vitest";
-import { isCoinEnabled, xmrConfig } from "../../src/config";
+import { coinRuntime, enabledCoins, isCoinEnabled } from "../../src/chains/registry";
+import { xmrSettings } from "../../src/chains/xmr/settings";
 import { Coin } from "../../src/domain/coins";
 import type { Env } from "../../src/env";
 
-const env = (vars: Partial<Env>) => vars as Env;
+const env = (vars: Record<string, string>) => vars as unknown as Env;
 
-describe("XMR configuration", () => {
+describe("XMR settings", () => {
   it.each([
     ["no node", {}, false],
     ["a node", { XMR_DAEMON_URL: "http://127.0.0.1:18081" }, true],
@@ -18,21 +19,22 @@ describe("XMR configuration", () => {
   });
 
   it("reads a failover list, the poll interval and the login", () => {
-    expect(xmrConfig(env({ XMR_DAEMON_URL: "http://a:1, http://b:2", XMR_POLL_SECONDS: "2.5", XMR_DAEMON_USER: "u", XMR_DAEMON_PASS: "p" }))).toEqual({
+    expect(xmrSettings(env({ XMR_DAEMON_URL: "http://a:1, http://b:2", XMR_POLL_SECONDS: "2.5", XMR_DAEMON_USER: "u", XMR_DAEMON_PASS: " p " }))).toEqual({
       network: "mainnet",
       daemonUrls: ["http://a:1", "http://b:2"],
       user: "u",
-      pass: "p",
+      pass: " p ",
       pollMs: 2500,
     });
   });
 
   it("falls back to 5 s for a missing or nonsense poll interval", () => {
-    expect(xmrConfig(env({ XMR_POLL_SECONDS: "0" })).pollMs).toBe(5000);
-    expect(xmrConfig(env({ XMR_POLL_SECONDS: "x" })).pollMs).toBe(5000);
+    expect(coinRuntime(env({ XMR_DAEMON_URL: "http://n", XMR_POLL_SECONDS: "0" }), Coin.XMR)?.pollMs).toBe(5000);
+    expect(coinRuntime(env({ XMR_DAEMON_URL: "http://n", XMR_POLL_SECONDS: "x" }), Coin.XMR)?.pollMs).toBe(5000);
   });
 
-  it("enables no other coin yet", () => {
+  it("enables only the coins whose own node is configured", () => {
+    expect(enabledCoins(env({ XMR_DAEMON_URL: "http://n" }))).toEqual([Coin.XMR]);
     for (const coin of [Coin.BTC, Coin.LTC, Coin.ETH, Coin.TON]) expect(isCoinEnabled(env({ XMR_DAEMON_URL: "http://n" }), coin)).toBe(false);
   });
 });

@@ -24,6 +24,7 @@ function pay(amount: bigint, over: Partial<Payment> = {}): Payment {
     height: null,
     gone: false,
     inTime: true,
+    replaceable: false,
     ...over,
   };
 }
@@ -142,6 +143,20 @@ describe("advanceInvoice", () => {
   it("leaves confirmations unmet while a counted payment sits in the mempool", () => {
     const inv = invoice({ confirmationsRequired: 1 });
     expect(advanceInvoice(inv, [pay(500n, { height: 50 }), pay(500n)], chain({ tipHeight: 1000 }))).toEqual([S.PendingMempool]);
+  });
+});
+
+describe("payments that may still be replaced (BIP125)", () => {
+  it("do not confirm a 0-confirmation invoice while unmined: 0 means 1 for them", () => {
+    const inv = invoice({ confirmationsRequired: 0 });
+    const rbf = pay(1000n, { replaceable: true });
+    expect(advanceInvoice(inv, [rbf], chain())).toEqual([S.PendingMempool]);
+    rbf.height = 100;
+    expect(advanceInvoice(inv, [rbf], chain({ tipHeight: 100 }))).toEqual([S.Confirmed]);
+  });
+
+  it("leave a final payment's 0-confirmation invoice confirmed on sight", () => {
+    expect(advanceInvoice(invoice({ confirmationsRequired: 0 }), [pay(1000n)], chain())).toEqual([S.PendingMempool, S.Confirmed]);
   });
 });
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file crypto/v1/crypto.proto.
  */
 export const file_crypto_v1_crypto: GenFile = /*@__PURE__*/
-  fileDesc("ChZjcnlwdG8vdjEvY3J5cHRvLnByb3RvEgljcnlwdG8udjEiQAoUWG1yS2V5c1VwZGF0ZVJlcXVlc3QSEwoLcHJpdlZpZXdLZXkYASABKAkSEwoLcHViU3BlbmRLZXkYAiABKAkiMwoHWG1yS2V5cxITCgtwcml2Vmlld0tleRgBIAEoCRITCgtwdWJTcGVuZEtleRgCIAEoCSo3CghDb2luVHlwZRIHCgNYTVIQABIHCgNCVEMQARIHCgNMVEMQAhIHCgNFVEgQAxIHCgNUT04QBGIGcHJvdG8z");
+  fileDesc("ChZjcnlwdG8vdjEvY3J5cHRvLnByb3RvEgljcnlwdG8udjEiQAoUWG1yS2V5c1VwZGF0ZVJlcXVlc3QSEwoLcHJpdlZpZXdLZXkYASABKAkSEwoLcHViU3BlbmRLZXkYAiABKAkiMwoHWG1yS2V5cxITCgtwcml2Vmlld0tleRgBIAEoCRITCgtwdWJTcGVuZEtleRgCIAEoCSIsChRCdGNLZXlzVXBkYXRlUmVxdWVzdBIUCgxtYXN0ZXJQdWJLZXkYASABKAkiLAoUTHRjS2V5c1VwZGF0ZVJlcXVlc3QSFAoMbWFzdGVyUHViS2V5GAEgASgJIh8KB0J0Y0tleXMSFAoMbWFzdGVyUHViS2V5GAEgASgJIh8KB0x0Y0tleXMSFAoMbWFzdGVyUHViS2V5GAEgASgJKjcKCENvaW5UeXBlEgcKA1hNUhAAEgcKA0JUQxABEgcKA0xUQxACEgcKA0VUSBADEgcKA1RPThAEYgZwcm90bzM");
 
 /**
  * @generated from message crypto.v1.XmrKeysUpdateRequest
@@ -57,6 +57,77 @@ export type XmrKeys = Message<"crypto.v1.XmrKeys"> & {
  */
 export const XmrKeysSchema: GenMessage<XmrKeys> = /*@__PURE__*/
   messageDesc(file_crypto_v1_crypto, 1);
+
+/**
+ * Bitcoin and Litecoin (GoiPay's later API): an account-level extended public key (xpub/ypub/zpub,
+ * tpub/upub/vpub, Ltub/Mtub) or an output descriptor.
+ *
+ * @generated from message crypto.v1.BtcKeysUpdateRequest
+ */
+export type BtcKeysUpdateRequest = Message<"crypto.v1.BtcKeysUpdateRequest"> & {
+  /**
+   * @generated from field: string masterPubKey = 1;
+   */
+  masterPubKey: string;
+};
+
+/**
+ * Describes the message crypto.v1.BtcKeysUpdateRequest.
+ * Use `create(BtcKeysUpdateRequestSchema)` to create a new message.
+ */
+export const BtcKeysUpdateRequestSchema: GenMessage<BtcKeysUpdateRequest> = /*@__PURE__*/
+  messageDesc(file_crypto_v1_crypto, 2);
+
+/**
+ * @generated from message crypto.v1.LtcKeysUpdateRequest
+ */
+export type LtcKeysUpdateRequest = Message<"crypto.v1.LtcKeysUpdateRequest"> & {
+  /**
+   * @generated from field: string masterPubKey = 1;
+   */
+  masterPubKey: string;
+};
+
+/**
+ * Describes the message crypto.v1.LtcKeysUpdateRequest.
+ * Use `create(LtcKeysUpdateRequestSchema)` to create a new message.
+ */
+export const LtcKeysUpdateRequestSchema: GenMessage<LtcKeysUpdateRequest> = /*@__PURE__*/
+  messageDesc(file_crypto_v1_crypto, 3);
+
+/**
+ * @generated from message crypto.v1.BtcKeys
+ */
+export type BtcKeys = Message<"crypto.v1.BtcKeys"> & {
+  /**
+   * @generated from field: string masterPubKey = 1;
+   */
+  masterPubKey: string;
+};
+
+/**
+ * Describes the message crypto.v1.BtcKeys.
+ * Use `create(BtcKeysSchema)` to create a new message.
+ */
+export const BtcKeysSchema: GenMessage<BtcKeys> = /*@__PURE__*/
+  messageDesc(file_crypto_v1_crypto, 4);
+
+/**
+ * @generated from message crypto.v1.LtcKeys
+ */
+export type LtcKeys = Message<"crypto.v1.LtcKeys"> & {
+  /**
+   * @generated from field: string masterPubKey = 1;
+   */
+  masterPubKey: string;
+};
+
+/**
+ * Describes the message crypto.v1.LtcKeys.
+ * Use `create(LtcKeysSchema)` to create a new message.
+ */
+export const LtcKeysSchema: GenMessage<LtcKeys> = /*@__PURE__*/
+  messageDesc(file_crypto_v1_crypto, 5);
 
 /**
  * @generated from enum crypto.v1.CoinType

@@ -38,6 +38,8 @@ export interface FoundOutput {
   readonly height: number | null;
   /** The block's timestamp in ms, or null for a pool tx. */
   readonly blockTime: number | null;
+  /** The tx may still be replaced (only meaningful in the pool). */
+  readonly replaceable: boolean;
 }
 
 /** Scans one tx for one key set's watched invoices (matchKey -> invoice). */
@@ -67,7 +69,16 @@ export function findOutputs(ledger: Ledger, batch: ChainBatch, scan: ScanTx): Fo
   const scanAll = (tx: ChainTx, height: number | null, blockTime: number | null) => {
     for (const [keySetId, matchKeys] of watched) {
       for (const f of scan(tx, keySetId, matchKeys)) {
-        out.push({ invoiceId: f.owner, txHash: tx.hash, outputIndex: f.outputIndex, outputKey: f.outputKey, amount: f.amount, height, blockTime });
+        out.push({
+          invoiceId: f.owner,
+          txHash: tx.hash,
+          outputIndex: f.outputIndex,
+          outputKey: f.outputKey,
+          amount: f.amount,
+          height,
+          blockTime,
+          replaceable: f.replaceable ?? false,
+        });
       }
     }
   };
@@ -128,6 +139,7 @@ export function applyBatch(ledger: Ledger, batch: ChainBatch, outputs: readonly 
       height: o.height,
       gone: false,
       inTime: acceptsPayment(invoice, sighting),
+      replaceable: o.height === null && o.replaceable,
     });
   }
 

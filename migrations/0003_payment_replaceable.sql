@@ -1,0 +1,1 @@
+ALTER TABLE `payments` ADD `replaceable` integer DEFAULT false NOT NULL;

@@ -1,0 +1,61 @@
+// One chain family behind one interface, the way BTCPay puts every payment method behind one
+// handler: its coins' facts, settings, keys, addresses, how payments are found, and its node source.
+// Shared code asks the registry for a coin's module and never names a coin or a chain.
+
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { GetCryptoKeysResponseSchema, UpdateCryptoKeysRequest } from "../../gen/user/v1/user_pb";
+import type { Coin } from "../domain/coins";
+import type { ApiFailure } from "../domain/errors";
+import type { Env } from "../env";
+import type { ChainAdapter, ChainSource, OpenKeySet } from "./adapter";
+
+/** What every layer needs to know of a coin: its units and limits. */
+export interface CoinFacts {
+  readonly coin: Coin;
+  /** Atomic units per coin = 10^decimals. */
+  readonly decimals: number;
+  /** The largest amount an invoice may ask for, in atomic units. */
+  readonly maxAmount: bigint;
+  /** Highest confirmation count an invoice may ask for. */
+  readonly maxConfirmations: number;
+}
+
+/** Watch-only keys as a user registers them, parsed: what D1 stores. */
+export interface ParsedKeys {
+  /** Public identity of the keys, unique per coin across users. */
+  readonly fingerprint: string;
+  readonly publicKeys: Record<string, string>;
+  /** Secret watch-only material (sealed at rest), or null. */
+  readonly secret: string | null;
+}
+
+/** Keys found in an UpdateCryptoKeys request: none for this coin, parsed, or refused. */
+export type KeysInRequest = { given: false } | { given: true; keys: ParsedKeys } | { given: true; failure: ApiFailure };
+
+/** How payments are found: each account scans with its own secret key, or the watcher matches public outputs. */
+export type Matching = "view-key" | "address";
+
+/** A coin as configured on this server: its adapter, its node and how often to poll it. */
+export interface CoinRuntime {
+  readonly adapter: ChainAdapter;
+  source(): ChainSource;
+  readonly pollMs: number;
+}
+
+export interface CoinModule {
+  readonly facts: CoinFacts;
+  readonly matching: Matching;
+  /** The address index a new key set starts at (XMR: 1, since subaddress (0,0) is the wallet's own address). */
+  readonly firstAddressIndex: number;
+  /** Reads this coin's field of UpdateCryptoKeysRequest. */
+  keysIn(req: UpdateCryptoKeysRequest): KeysInRequest;
+  /** This coin's field of GetCryptoKeysResponse for the stored keys. */
+  keysOut(keys: OpenKeySet): MessageInitShape<typeof GetCryptoKeysResponseSchema>;
+  /** The coin on this server, or null when it is not enabled (its node is not configured, or its settings make no sense). */
+  configure(env: Env): CoinRuntime | null;
+}
+
+/** A chain family: one folder under src/chains, one or more coins. */
+export interface ChainModule {
+  readonly coins: readonly CoinModule[];
+}
