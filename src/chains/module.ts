@@ -47,8 +47,8 @@ export interface CoinModule {
   readonly matching: Matching;
   /** The address index a new key set starts at (XMR: 1, since subaddress (0,0) is the wallet's own address). */
   readonly firstAddressIndex: number;
-  /** Reads this coin's field of UpdateCryptoKeysRequest. */
-  keysIn(req: UpdateCryptoKeysRequest): KeysInRequest;
+  /** Reads this coin's field of UpdateCryptoKeysRequest (keys are judged for the network `env` configures). */
+  keysIn(req: UpdateCryptoKeysRequest, env: Env): KeysInRequest;
   /** This coin's field of GetCryptoKeysResponse for the stored keys. */
   keysOut(keys: OpenKeySet): MessageInitShape<typeof GetCryptoKeysResponseSchema>;
   /** The coin on this server, or null when it is not enabled (its node is not configured, or its settings make no sense). */

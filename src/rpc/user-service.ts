@@ -35,7 +35,7 @@ export const userService: ServiceImpl<typeof UserService> = {
       // Every coin's keys in the request are judged before anything is stored.
       const updates: NewKeys[] = [];
       for (const module of coinModules()) {
-        const found = module.keysIn(req);
+        const found = module.keysIn(req, env);
         if (!found.given) continue;
         if ("failure" in found) reject(found.failure);
         updates.push({ coin: module.facts.coin, firstIndex: module.firstAddressIndex, ...found.keys });
