@@ -2,24 +2,28 @@
 // Native gRPC (HTTP/2 with trailers) cannot be served by a Worker; gRPC-Web and Connect can.
 
 import { createConnectRouter, createContextValues } from "@connectrpc/connect";
-import { createFetchHandler, type UniversalHandler } from "@connectrpc/connect/protocol";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { InvoiceService } from "../gen/invoice/v1/invoice_pb";
 import { UserService } from "../gen/user/v1/user_pb";
-import { enabledCoins } from "./config";
+import { pollIntervalMs } from "./chains/registry";
+import { enabledCoins, monitoringMs } from "./config";
 import { readAllChainStates } from "./db/chain-state";
 import { database } from "./db/client";
+import { anyWatchedInvoice } from "./db/invoices";
+import { chainHealth } from "./domain/chain-health";
 import { coinInfo } from "./domain/coins";
+import { chainWatcherOf } from "./durable/chain-watcher";
 import type { Env } from "./env";
-import { requireBearerToken } from "./rpc/auth";
 import { kInvocation } from "./rpc/context";
 import { invoiceService } from "./rpc/invoice-service";
+import { edgeOptions, serveRpc } from "./rpc/serve";
 import { userService } from "./rpc/user-service";
 
 export const VERSION = "0.1.0";
 
-const router = createConnectRouter({ grpc: false, interceptors: [requireBearerToken] })
+const router = createConnectRouter({ grpc: false, ...edgeOptions })
   .service(UserService, userService)
   .service(InvoiceService, invoiceService);
 const handlers = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
@@ -37,24 +41,25 @@ app.get("/healthz", async (c) => {
   } catch {
     ready = false;
   }
+  const now = Date.now();
   const coins = Object.fromEntries(
-    enabledCoins(c.env).map((coin) => {
-      const s = states.find((x) => x.coin === coin);
-      const lag = s?.tipHeight != null && s.cursorHeight != null ? s.tipHeight - s.cursorHeight : null;
-      return [
-        coinInfo(coin).ticker,
-        {
-          tip: s?.tipHeight ?? null,
-          cursor: s?.cursorHeight ?? null,
-          lag,
-          scannedThrough: s?.scannedThrough ? new Date(s.scannedThrough).toISOString() : null,
-          lastError: s?.lastError ?? null,
-        },
-      ];
-    }),
+    await Promise.all(
+      enabledCoins(c.env).map(async (coin) => {
+        // Unknown counts as watched: a stale scan then shows rather than hides.
+        const watching = ready ? await anyWatchedInvoice(db, coin, now - monitoringMs(c.env)).catch(() => true) : true;
+        const live = await chainWatcherOf(c.env, coin).status().catch(() => null);
+        const context = { now, pollMs: pollIntervalMs(c.env, coin), watching, waitingSince: live?.waitingSince ?? null };
+        return [coinInfo(coin).ticker, chainHealth(coin, states.find((s) => s.coin === coin), context)] as const;
+      }),
+    ),
   );
   const auth = Boolean(c.env.API_TOKEN);
-  return c.json({ status: ready && auth ? "ok" : "degraded", version: VERSION, ready, auth, coins }, ready ? 200 : 503);
+  const coinsReady = Object.values(coins).every((h) => h.ready);
+  // A coin that is not ready leaves the service up (200, so probes can read why); only a D1 failure is 503.
+  return c.json(
+    { status: ready && auth && coinsReady ? "ok" : "degraded", version: VERSION, ready: ready && coinsReady, db: ready, auth, coins },
+    ready ? 200 : 503,
+  );
 });
 
 app.post("*", (c) => {
@@ -64,6 +69,6 @@ app.post("*", (c) => {
     env: c.env,
     waitUntil: (p) => c.executionCtx.waitUntil(p),
   });
-  return createFetchHandler((req) => handler({ ...req, contextValues: values }), { httpVersion: "1.1" })(c.req.raw);
+  return serveRpc(handler, c.req.raw, values);
 });
 

@@ -4,6 +4,7 @@
 import { app } from "./app";
 import { enabledCoins } from "./config";
 import { coinInfo } from "./domain/coins";
+import { chainWatcherOf } from "./durable/chain-watcher";
 import type { Env } from "./env";
 
 export { ChainWatcher } from "./durable/chain-watcher";
@@ -13,9 +14,9 @@ export { UserAccount } from "./durable/user-account";
 export default {
   fetch: app.fetch,
   async scheduled(_controller, env, ctx) {
+    // Wakes each watcher, whose tick then looks at the node (tip and network check) even while nothing is watched.
     for (const coin of enabledCoins(env)) {
-      const watcher = env.CHAIN_WATCHER.get(env.CHAIN_WATCHER.idFromName(coinInfo(coin).ticker));
-      ctx.waitUntil(watcher.ensurePolling(coin).catch((e: unknown) => console.error(`cron could not wake ${coinInfo(coin).ticker}`, e)));
+      ctx.waitUntil(chainWatcherOf(env, coin).ensurePolling(coin).catch((e: unknown) => console.error(`cron could not wake ${coinInfo(coin).ticker}`, e)));
     }
   },
 } satisfies ExportedHandler<Env>;

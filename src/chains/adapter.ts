@@ -48,15 +48,35 @@ export interface ChainBlock<Tx extends ChainTx = ChainTx> {
 
 export type TxStatus = "pool" | "block" | "missing";
 
+/** What a node says about the top of its chain and about itself. */
+export interface NodeTip {
+  /** Height of the node's top block. */
+  height: number;
+  /** Hash of the node's top block. */
+  hash: string;
+  /** The node says it is still catching up with its network (monerod: `synchronized` false or `busy_syncing`). */
+  syncing: boolean;
+  /** The network the node says it serves (monerod `nettype`, Core `chain`, EVM chain id, TON global id). */
+  network: string;
+}
+
 /** Read access to a node, as much as the watcher needs; implementations retry and fail over. */
 export interface ChainSource<Tx extends ChainTx = ChainTx> {
-  tipHeight(): Promise<number>;
+  /**
+   * The node's tip; also the network check: a source never answers for a node on another network
+   * than configured (it skips such a node, and throws WrongNetworkError when no other is left).
+   * `atLeast` is the height the caller has already seen: with several nodes, one in sync and at or
+   * above it is preferred.
+   */
+  tip(atLeast?: number): Promise<NodeTip>;
   block(height: number): Promise<ChainBlock<Tx>>;
   blockHash(height: number): Promise<string>;
   poolHashes(): Promise<string[]>;
   /** Pool txs by hash; txs flagged as double spends are left out and listed in `doubtful`. */
   poolTxs(hashes: string[]): Promise<{ txs: Tx[]; doubtful: string[] }>;
   txStatus(hashes: string[]): Promise<Map<string, TxStatus>>;
+  /** The node this source talks to now (URL without credentials), for logs. */
+  node(): string;
 }
 
 /** What one watcher tick hands to a user account. */

@@ -18,7 +18,7 @@ export function chainSource(env: Env, coin: Coin): ChainSource | null {
   // Never follow a chain whose payments could not be recognised: the cursor would move past them.
   if (coin !== Coin.XMR || !isCoinEnabled(env, coin)) return null;
   const cfg = xmrConfig(env);
-  return xmrSource(createMoneroDaemon({ urls: cfg.daemonUrls, user: cfg.user, pass: cfg.pass }));
+  return xmrSource(createMoneroDaemon({ urls: cfg.daemonUrls, user: cfg.user, pass: cfg.pass, network: cfg.network ?? undefined }));
 }
 
 export function pollIntervalMs(env: Env, coin: Coin): number {

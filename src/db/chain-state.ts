@@ -16,11 +16,14 @@ export async function readAllChainStates(db: Db): Promise<ChainStateRow[]> {
   return query("read chain states", () => db.select().from(chainState).all());
 }
 
-export async function writeChainState(db: Db, row: ChainStateRow): Promise<void> {
+export type ChainStatePatch = Partial<Omit<ChainStateRow, "coin" | "updatedAt">>;
+
+/** Sets the given fields of a coin's row (created on first use); the others keep their values. */
+export async function writeChainState(db: Db, coin: Coin, patch: ChainStatePatch, now = Date.now()): Promise<void> {
   await query("write chain state", () =>
     db
       .insert(chainState)
-      .values(row)
-      .onConflictDoUpdate({ target: chainState.coin, set: { ...row } }),
+      .values({ ...patch, coin, updatedAt: now })
+      .onConflictDoUpdate({ target: chainState.coin, set: { ...patch, updatedAt: now } }),
   );
 }

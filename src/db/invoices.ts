@@ -69,16 +69,24 @@ export async function watchedInvoicesOfUser(db: Db, userId: UserId, closedAfter:
   return rows.map(invoiceFromRow);
 }
 
+/** Invoices of a coin still watched: open, or closed after `closedAfter` (late payments are still recorded). */
+const watchedOfCoin = (coin: Coin, closedAfter: number) =>
+  and(eq(invoices.coin, coin), or(isNull(invoices.closedAt), gt(invoices.closedAt, closedAfter)));
+
 /** Users with watched invoices of a coin: one query per watcher tick, whatever the number of invoices. */
 export async function watchedUsers(db: Db, coin: Coin, closedAfter: number): Promise<UserId[]> {
   const rows = await query("list watched users", () =>
-    db
-      .selectDistinct({ userId: invoices.userId })
-      .from(invoices)
-      .where(and(eq(invoices.coin, coin), or(isNull(invoices.closedAt), gt(invoices.closedAt, closedAfter))))
-      .all(),
+    db.selectDistinct({ userId: invoices.userId }).from(invoices).where(watchedOfCoin(coin, closedAfter)).all(),
   );
   return rows.map((r) => r.userId as UserId);
+}
+
+/** Whether any invoice of a coin is watched: the check an idle watcher makes before it reads the chain. */
+export async function anyWatchedInvoice(db: Db, coin: Coin, closedAfter: number): Promise<boolean> {
+  const row = await query("any watched invoice", () =>
+    db.select({ id: invoices.id }).from(invoices).where(watchedOfCoin(coin, closedAfter)).limit(1).get(),
+  );
+  return row !== undefined;
 }
 
 export async function paymentsOfInvoices(db: Db, invoiceIds: string[]): Promise<Payment[]> {

@@ -116,9 +116,20 @@ export const events = sqliteTable(
 /** What each coin's watcher has seen; read by /healthz and by expiry (never expire past what was scanned). */
 export const chainState = sqliteTable("chain_state", {
   coin: integer("coin").primaryKey(),
+  /** The node's tip at its latest answer. */
   tipHeight: integer("tip_height"),
+  /** The highest tip a node showed since the watcher started following (null while idle); lag counts from it. */
+  bestTipHeight: integer("best_tip_height"),
   cursorHeight: integer("cursor_height"),
   scannedThrough: integer("scanned_through").notNull().default(sql`0`),
   lastError: text("last_error"),
+  /** When a node last answered the watcher's look (its tip and the network check); null: never. */
+  checkedAt: integer("checked_at"),
+  /** The network that node said it serves. */
+  network: text("network"),
+  /** Set while the node serves another network: the one this server is configured for. CreateInvoice refuses the coin meanwhile. */
+  expectedNetwork: text("expected_network"),
+  /** Why the node's word does not move the scan forward (its tip is below one seen before, it is syncing); null when it does. */
+  nodeBehind: text("node_behind"),
   updatedAt: integer("updated_at").notNull(),
 });

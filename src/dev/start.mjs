@@ -28,9 +28,17 @@ export function ensureDevVars(file) {
   return current.trim().slice("API_TOKEN=".length).replace(/^"(.*)"$/, "$1");
 }
 
+/**
+ * The environment wrangler runs in: no usage metrics, and no download of the `Request.cf` sample
+ * (this API does not read it; offline, the failed download printed an ENOTFOUND stack trace).
+ */
+export function wranglerEnv(env) {
+  return { ...env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false" };
+}
+
 function main() {
   const args = process.argv.slice(2);
-  const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+  const env = wranglerEnv(process.env);
   const token = ensureDevVars(devVars);
   const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "edgepay", "--local"], { cwd: root, stdio: "inherit", env: { ...env, CI: "1" } });
   if (migrate.status !== 0) process.exit(migrate.status ?? 1);

@@ -13,6 +13,7 @@ export type ErrorCode =
   | "Internal"
   | "Canceled"
   | "ResourceExhausted"
+  | "OutOfRange"
   | "Unavailable";
 
 export interface ApiFailure {
@@ -33,6 +34,9 @@ export const Failures = {
   unsupportedCoin: fail("InvalidArgument", "unsupported coin"),
   coinNotEnabled: (coin: Coin) => fail("FailedPrecondition", `${coinInfo(coin).ticker} is not enabled on this server`),
   noKeys: (coin: Coin) => fail("FailedPrecondition", `no ${coinInfo(coin).ticker} keys configured for this user`),
+  /** The coin's node serves another network than configured: nothing of that chain is followed. */
+  wrongNetwork: (coin: Coin, network: string, expected: string) =>
+    fail("FailedPrecondition", `${coinInfo(coin).ticker} node is on ${network}, expected ${expected}`),
   amount: (problem: AmountProblem, coin: Coin) => fail("InvalidArgument", amountMessage(problem, coin)),
   invalidTimeout: (min: number, max: number) =>
     fail("InvalidArgument", `invalid timeout: must be between ${min} and ${max} seconds`),
@@ -44,7 +48,11 @@ export const Failures = {
   sqlQuery: fail("Internal", "An error occurred while executing a SQL query."),
   sqlTransaction: fail("Internal", "An error occurred while initiating an SQL transaction."),
   unauthenticated: fail("Unauthenticated", "missing or invalid bearer token"),
+  /** Bytes that are not the method's request message: bad framing, compression or encoding; `reason` says which. */
+  undecodableRequest: (reason: string) => fail("InvalidArgument", `request could not be decoded: ${reason}`),
+  requestTooLarge: (maxBytes: number) => fail("ResourceExhausted", `request too large: at most ${maxBytes} bytes`),
   streamClosed: fail("Canceled", "stream has been closed"),
+  eventIdAhead: fail("OutOfRange", "afterEventId is ahead of the event log"),
   tooManySubscribers: fail("ResourceExhausted", "too many stream subscribers"),
   internal: fail("Internal", "internal error"),
 } as const;

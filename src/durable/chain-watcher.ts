@@ -1,25 +1,30 @@
 // ChainWatcher: one Durable Object per coin that polls the coin's node while anything is watched.
-// Each tick reads new blocks (bounded, never skipping one), detects reorgs by parent hash, reads new
-// pool txs and hands everything to the user accounts that watch invoices of the coin.
+// Each tick reads new blocks (bounded, never skipping one), detects reorgs by block hashes, reads new
+// pool txs and hands everything to the user accounts that watch invoices of the coin. It takes nothing
+// from a node on another network or behind what it saw, and looks at the node even when idle.
 
 import { DurableObject } from "cloudflare:workers";
-import type { ChainBatch } from "../chains/adapter";
-import { emptyCursor, followChain, type ChainCursor } from "../chains/follow";
+import type { ChainBatch, ChainSource, NodeTip } from "../chains/adapter";
+import { emptyCursor, followChain, nodeBehind, type ChainCursor } from "../chains/follow";
+import { WrongNetworkError } from "../chains/network-check";
+import { NodeError } from "../chains/node-error";
 import { chainSource, pollIntervalMs } from "../chains/registry";
 import { monitoringMs } from "../config";
-import { readChainState, writeChainState } from "../db/chain-state";
+import { writeChainState, type ChainStatePatch } from "../db/chain-state";
 import { database, type Db } from "../db/client";
-import { watchedUsers } from "../db/invoices";
-import { Coin, parseCoin } from "../domain/coins";
+import { anyWatchedInvoice, watchedUsers } from "../db/invoices";
+import { Coin, coinInfo, parseCoin } from "../domain/coins";
+import { ApiError } from "../domain/errors";
 import type { UserId } from "../domain/ids";
 import type { Env } from "../env";
+import { NodeWait } from "./node-wait";
+import { retryDelayMs } from "./retry-delay";
 import { SerialQueue } from "./serial";
 
 /** Blocks read per tick at most: catch-up after downtime proceeds over several ticks. */
 const MAX_BLOCKS_PER_TICK = 20;
 /** Recent blocks remembered for reorg detection. */
 const CURSOR_DEPTH = 20;
-const MAX_BACKOFF_MS = 60_000;
 /** User accounts called at once (Workers allow 6 open connections per invocation). */
 const FANOUT = 6;
 
@@ -27,9 +32,25 @@ const CURSOR_KEY = "cursor";
 const COIN_KEY = "coin";
 const FAILURES_KEY = "failures";
 
+/** What the watcher is doing right now, for /healthz. */
+export interface WatcherStatus {
+  /** Start of the node call it is waiting on (ms since the epoch); null when none. */
+  waitingSince: number | null;
+}
+
+/** The watcher of a coin. */
+export function chainWatcherOf(env: Env, coin: Coin): DurableObjectStub<ChainWatcher> {
+  return env.CHAIN_WATCHER.get(env.CHAIN_WATCHER.idFromName(coinInfo(coin).ticker));
+}
+
 export class ChainWatcher extends DurableObject<Env> {
   private readonly db: Db;
   private readonly queue = new SerialQueue();
+  private readonly wait = new NodeWait();
+  /** Kept across ticks: a source remembers which of several nodes answered well. */
+  private readonly sources = new Map<Coin, ChainSource | null>();
+  /** The last tick's reason for not following the node, to log changes only. */
+  private behind: string | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -43,44 +64,76 @@ export class ChainWatcher extends DurableObject<Env> {
     if (alarm === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
+  status(): WatcherStatus {
+    return { waitingSince: this.wait.since };
+  }
+
   override async alarm(): Promise<void> {
     const coin = parseCoin((await this.ctx.storage.get<number>(COIN_KEY)) ?? -1);
     if (coin === null) return;
     const interval = pollIntervalMs(this.env, coin);
     try {
-      const keepPolling = await this.queue.run(() => this.tick(coin));
+      const keepPolling = await this.tick(coin);
       await this.ctx.storage.delete(FAILURES_KEY);
       if (keepPolling) await this.ctx.storage.setAlarm(Date.now() + interval);
-    } catch (cause) {
+    } catch (error) {
       const failures = ((await this.ctx.storage.get<number>(FAILURES_KEY)) ?? 0) + 1;
       await this.ctx.storage.put(FAILURES_KEY, failures);
-      console.error(`${Coin[coin]} watcher tick failed (${failures} in a row)`, cause);
-      await this.recordError(coin, cause);
-      await this.ctx.storage.setAlarm(Date.now() + Math.min(MAX_BACKOFF_MS, interval * 2 ** Math.min(failures, 6)));
+      const failed = error instanceof TickFailed ? error : new TickFailed(error, "?", true);
+      // While nothing is watched the cron's next run is soon enough to look again.
+      const retryAt = failed.watching ? Date.now() + retryDelayMs(interval, failures) : null;
+      if (retryAt !== null) await this.ctx.storage.setAlarm(retryAt);
+      const next = retryAt === null ? "at the next cron run" : `at ${new Date(retryAt).toISOString()}`;
+      const line = `${coinInfo(coin).ticker} watcher at ${failed.node}: ${failed.message}; next try ${next} (${failures} ${failures === 1 ? "failure" : "failures"} in a row)`;
+      if (isExpected(failed.cause)) console.warn(line);
+      else console.error(line, failed.cause);
     }
   }
 
-  /** One poll. Returns whether to keep polling (something is watched). */
-  async tick(coin: Coin): Promise<boolean> {
-    const tickStart = Date.now();
-    const users = await watchedUsers(this.db, coin, tickStart - monitoringMs(this.env));
-    const source = chainSource(this.env, coin);
-    if (users.length === 0 || !source) {
-      // Nothing to watch: forget the position; payments to invoices created later can only come later.
+  /**
+   * One look at the chain, one at a time; what it saw, or why it failed, goes to chain_state.
+   * Returns whether to keep polling (something is watched); a failure is thrown as TickFailed.
+   */
+  async tick(coin: Coin, source: ChainSource | null = this.sourceFor(coin)): Promise<boolean> {
+    return this.queue.run(async () => {
+      if (!source) return false;
+      const state = { watching: true };
+      try {
+        return await this.look(coin, this.wait.watch(source), state);
+      } catch (cause) {
+        await this.recordFailure(coin, cause);
+        throw new TickFailed(cause, source.node(), state.watching);
+      }
+    });
+  }
+
+  private async look(coin: Coin, source: ChainSource, state: { watching: boolean }): Promise<boolean> {
+    const startedAt = Date.now();
+    const closedAfter = startedAt - monitoringMs(this.env);
+    state.watching = await anyWatchedInvoice(this.db, coin, closedAfter);
+    if (!state.watching) {
+      // Nothing to watch: forget the position (payments to invoices created later can only come
+      // later), but look at the node, so /healthz and CreateInvoice know whether it may be followed.
       await this.ctx.storage.delete(CURSOR_KEY);
+      const node = await source.tip();
+      const behind = nodeBehind(node, -1, []);
+      this.noteBehind(coin, source, behind);
+      await writeChainState(this.db, coin, { ...nodeAnswered(node, startedAt, behind), bestTipHeight: null, cursorHeight: null });
       return false;
     }
     const stored = (await this.ctx.storage.get<ChainCursor>(CURSOR_KEY)) ?? emptyCursor();
-    const { step, cursor } = await followChain(source, stored, { now: tickStart, maxBlocks: MAX_BLOCKS_PER_TICK, depth: CURSOR_DEPTH });
+    const { step, cursor, node, behind } = await followChain(source, stored, { now: startedAt, maxBlocks: MAX_BLOCKS_PER_TICK, depth: CURSOR_DEPTH });
+    this.noteBehind(coin, source, behind);
+    // Whom to deliver to is read only now: a user whose first invoice was created while the chain was
+    // being read may already have its payer's tx in this step's pool, which is never delivered again.
+    const users = await watchedUsers(this.db, coin, closedAfter);
     await this.deliver(users, { coin, ...step });
     await this.ctx.storage.put(CURSOR_KEY, cursor);
-    await writeChainState(this.db, {
-      coin,
-      tipHeight: step.tipHeight,
+    await writeChainState(this.db, coin, {
+      ...nodeAnswered(node, startedAt, behind),
+      bestTipHeight: cursor.bestTip,
       cursorHeight: cursor.blocks.at(-1)?.height ?? null,
       scannedThrough: cursor.scannedThrough,
-      lastError: null,
-      updatedAt: Date.now(),
     });
     return true;
   }
@@ -99,22 +152,63 @@ export class ChainWatcher extends DurableObject<Env> {
       );
       for (const r of results) if (r.status === "rejected") failures.push(r.reason);
     }
-    if (failures.length > 0) throw new AggregateError(failures, `${failures.length} of ${users.length} accounts did not take the batch`);
+    if (failures.length > 0) throw new DeliveryFailed(failures, users.length);
   }
 
-  private async recordError(coin: Coin, cause: unknown): Promise<void> {
-    try {
-      const state = await readChainState(this.db, coin);
-      await writeChainState(this.db, {
-        coin,
-        tipHeight: state?.tipHeight ?? null,
-        cursorHeight: state?.cursorHeight ?? null,
-        scannedThrough: state?.scannedThrough ?? 0,
-        lastError: String((cause as Error)?.message ?? cause).slice(0, 500),
-        updatedAt: Date.now(),
-      });
-    } catch {
-      // already logged; health shows the stale state
-    }
+  private async recordFailure(coin: Coin, cause: unknown): Promise<void> {
+    const patch: ChainStatePatch =
+      cause instanceof WrongNetworkError
+        ? { network: cause.network, expectedNetwork: cause.expected, checkedAt: Date.now(), lastError: null }
+        : { lastError: messageOf(cause).slice(0, 500) };
+    // A D1 failure is logged where it happens; /healthz then shows the state before it.
+    await writeChainState(this.db, coin, patch).catch(() => undefined);
   }
+
+  /** Logs when the watcher starts or stops taking the node's word, not on every tick in between. */
+  private noteBehind(coin: Coin, source: ChainSource, behind: string | null): void {
+    if (behind === this.behind) return;
+    const ticker = coinInfo(coin).ticker;
+    if (behind !== null) console.warn(`${ticker} watcher at ${source.node()}: ${behind}; nothing is taken from it until it catches up`);
+    else console.info(`${ticker} watcher at ${source.node()}: the node caught up`);
+    this.behind = behind;
+  }
+
+  private sourceFor(coin: Coin): ChainSource | null {
+    if (!this.sources.has(coin)) this.sources.set(coin, chainSource(this.env, coin));
+    return this.sources.get(coin)!;
+  }
+}
+
+/** A tick that did not complete: why, at which node, and whether anything was watched. */
+class TickFailed extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly node: string,
+    readonly watching: boolean,
+  ) {
+    super(messageOf(cause));
+    this.name = "TickFailed";
+  }
+}
+
+/** Accounts that did not take a batch; each is retried with the whole tick. */
+class DeliveryFailed extends Error {
+  constructor(reasons: unknown[], of: number) {
+    super(`${reasons.length} of ${of} accounts did not take the batch (first: ${messageOf(reasons[0])})`);
+    this.name = "DeliveryFailed";
+  }
+}
+
+/** Failures that are part of running against nodes and accounts: logged as one line, no stack. */
+function isExpected(cause: unknown): boolean {
+  return cause instanceof NodeError || cause instanceof DeliveryFailed || cause instanceof ApiError;
+}
+
+function messageOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** What a node's answer to a look says: its tip, that it passed the network check, and whether it is behind. */
+function nodeAnswered(node: NodeTip, at: number, behind: string | null): ChainStatePatch {
+  return { tipHeight: node.height, checkedAt: at, network: node.network, expectedNetwork: null, nodeBehind: behind, lastError: null };
 }

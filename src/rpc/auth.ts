@@ -1,18 +1,18 @@
-// Bearer-token authentication for every RPC, as a Connect interceptor so the refusal is encoded in
-// whatever protocol the client speaks (Connect, gRPC-Web). No token configured = everything refused.
+// Bearer-token authentication for every RPC, in Connect's request gate: it runs before the body is
+// read, and its refusal is encoded in whatever protocol the client speaks. No token configured =
+// everything refused.
 
-import type { Interceptor } from "@connectrpc/connect";
+import type { HandlerContext } from "@connectrpc/connect";
 import { Failures } from "../domain/errors";
 import { kInvocation } from "./context";
-import { connectError } from "./errors";
+import { reject } from "./errors";
 
-export const requireBearerToken: Interceptor = (next) => async (req) => {
-  const expected = req.contextValues.get(kInvocation)?.env.API_TOKEN;
-  const header = req.header.get("authorization") ?? "";
+export async function requireBearerToken(ctx: HandlerContext): Promise<void> {
+  const expected = ctx.values.get(kInvocation)?.env.API_TOKEN;
+  const header = ctx.requestHeader.get("authorization") ?? "";
   const presented = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-  if (!expected || !presented || !(await sameSecret(presented, expected))) throw connectError(Failures.unauthenticated);
-  return next(req);
-};
+  if (!expected || !presented || !(await sameSecret(presented, expected))) reject(Failures.unauthenticated);
+}
 
 /** Constant-time comparison: both sides hashed first, so neither length nor content leaks through timing. */
 export async function sameSecret(a: string, b: string): Promise<boolean> {

@@ -12,6 +12,7 @@ const CODES: Record<ErrorCode, Code> = {
   Internal: Code.Internal,
   Canceled: Code.Canceled,
   ResourceExhausted: Code.ResourceExhausted,
+  OutOfRange: Code.OutOfRange,
   Unavailable: Code.Unavailable,
 };
 

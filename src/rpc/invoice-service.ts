@@ -4,7 +4,9 @@
 import { ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
 import { isCoinEnabled } from "../config";
+import { readChainState } from "../db/chain-state";
 import { database } from "../db/client";
+import { latestEventId } from "../db/events";
 import { invoicesByIds } from "../db/invoices";
 import { userExists } from "../db/users";
 import { parseAmount } from "../domain/amount";
@@ -16,6 +18,7 @@ import type { StreamLine } from "../durable/subscribers";
 import { invocation } from "./context";
 import { connectError, guarded, reject, toConnectError, unwrap } from "./errors";
 import { invoiceMessage } from "./convert";
+import { streamOpened } from "./serve";
 
 export const MIN_TIMEOUT_SECONDS = 10;
 export const MAX_TIMEOUT_SECONDS = 30 * 24 * 60 * 60;
@@ -27,13 +30,21 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
       const { env, waitUntil } = invocation(ctx);
       const userId = parseUserId(req.userId) ?? reject(Failures.invalidUserId);
       const coin = parseCoin(req.coin) ?? reject(Failures.unsupportedCoin);
-      if (!isCoinEnabled(env, coin)) reject(Failures.coinNotEnabled(coin));
       const amount = parseAmount(req.amount, coinInfo(coin).decimals);
       if (!amount.ok) reject(Failures.amount(amount.problem, coin));
       if (req.timeout < BigInt(MIN_TIMEOUT_SECONDS) || req.timeout > BigInt(MAX_TIMEOUT_SECONDS)) {
         reject(Failures.invalidTimeout(MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS));
       }
       if (req.confirmations > coinInfo(coin).maxConfirmations) reject(Failures.invalidConfirmations(coin));
+      // The request is judged first, then the server's state: a bad field is reported with or without a node.
+      if (!isCoinEnabled(env, coin)) reject(Failures.coinNotEnabled(coin));
+      const watcher = env.CHAIN_WATCHER.get(env.CHAIN_WATCHER.idFromName(coinInfo(coin).ticker));
+      const wakeWatcher = () => waitUntil(watcher.ensurePolling(coin).catch((e: unknown) => console.error("could not wake the chain watcher", e)));
+      const node = await readChainState(database(env.DB), coin);
+      if (node?.expectedNetwork) {
+        wakeWatcher(); // it asks the node again at once, so a fixed node is taken back without waiting for the cron
+        reject(Failures.wrongNetwork(coin, node.network ?? "another network", node.expectedNetwork));
+      }
 
       const account = env.USER_ACCOUNT.get(env.USER_ACCOUNT.idFromName(userId));
       const created = unwrap(
@@ -44,8 +55,7 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
           confirmations: req.confirmations,
         }),
       );
-      const watcher = env.CHAIN_WATCHER.get(env.CHAIN_WATCHER.idFromName(coinInfo(coin).ticker));
-      waitUntil(watcher.ensurePolling(coin).catch((e: unknown) => console.error("could not wake the chain watcher", e)));
+      wakeWatcher();
       return { paymentId: created.id, address: created.address };
     });
   },
@@ -62,19 +72,22 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
 
   async *invoiceStatusStream(req, ctx) {
     const { env } = invocation(ctx);
+    const db = database(env.DB);
     let stream: ReadableStream<Uint8Array>;
     try {
+      const userId = req.userId === undefined ? null : (parseUserId(req.userId) ?? reject(Failures.invalidUserId));
+      if (userId !== null && !(await userExists(db, userId))) reject(Failures.unknownUser);
+      // A cursor from another deployment or database would otherwise wait, silently, for ids that never come.
+      if (req.afterEventId !== undefined && req.afterEventId > BigInt(await latestEventId(db))) reject(Failures.eventIdAhead);
       const after = req.afterEventId === undefined ? null : Number(req.afterEventId);
-      if (req.userId !== undefined) {
-        const userId = parseUserId(req.userId) ?? reject(Failures.invalidUserId);
-        if (!(await userExists(database(env.DB), userId))) reject(Failures.unknownUser);
-        stream = await env.USER_ACCOUNT.get(env.USER_ACCOUNT.idFromName(userId)).subscribe(userId, after);
-      } else {
-        stream = await env.STREAM_HUB.get(env.STREAM_HUB.idFromName("global")).subscribe(after);
-      }
+      stream =
+        userId !== null
+          ? await env.USER_ACCOUNT.get(env.USER_ACCOUNT.idFromName(userId)).subscribe(userId, after)
+          : await env.STREAM_HUB.get(env.STREAM_HUB.idFromName("global")).subscribe(after);
     } catch (error) {
       throw toConnectError("InvoiceStatusStream", Failures.internal, error);
     }
+    streamOpened(ctx);
     try {
       for await (const line of streamLines(stream, ctx)) {
         if ("error" in line) throw connectError(line.error);
@@ -83,7 +96,8 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
     } catch (error) {
       if (error instanceof ConnectError) throw error;
       if (ctx.signal.aborted) return;
-      console.error("invoice stream broke", error);
+      // Expected when the object holding the stream goes away (restart, deploy, eviction): one line, no stack.
+      console.warn(`invoice stream closed: ${error instanceof Error ? error.message : String(error)}`);
       throw connectError(Failures.streamClosed);
     }
     // The account or hub ended the stream (restart, deploy): the client resumes with afterEventId.

@@ -8,9 +8,11 @@ export function recordStream(invoices: Client<typeof InvoiceService>, req: { use
   const abort = new AbortController();
   const messages: InvoiceStatusStreamResponse[] = [];
   let error: unknown = null;
+  let header: Headers | null = null;
   const done = (async () => {
     try {
-      for await (const m of invoices.invoiceStatusStream(req, { signal: abort.signal })) messages.push(m);
+      const onHeader = (h: Headers) => (header = h);
+      for await (const m of invoices.invoiceStatusStream(req, { signal: abort.signal, onHeader })) messages.push(m);
     } catch (e) {
       error = e;
     }
@@ -27,6 +29,8 @@ export function recordStream(invoices: Client<typeof InvoiceService>, req: { use
   return {
     messages,
     error: () => error,
+    /** The response headers, once the server sent them (null before). */
+    header: () => header,
     done,
     /** Statuses seen for one invoice, in order. */
     statuses: (invoiceId: string) => messages.filter((m) => m.invoice?.id === invoiceId).map((m) => m.invoice!.status),
@@ -35,6 +39,10 @@ export function recordStream(invoices: Client<typeof InvoiceService>, req: { use
     async take(count: number, timeoutMs = 10_000): Promise<InvoiceStatusStreamResponse[]> {
       await until(() => messages.length >= count, timeoutMs, `${count} messages`);
       return messages.slice(0, count);
+    },
+    /** Resolves when the call ended, or after `timeoutMs`; true if it ended. */
+    async ended(timeoutMs: number): Promise<boolean> {
+      return Promise.race([done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs))]);
     },
     async close() {
       abort.abort();

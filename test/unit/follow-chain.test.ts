@@ -1,62 +1,8 @@
 // Following a chain: blocks in order and never skipped, reorgs of every shape, and the pool's new,
 // mined, dropped and double-spent txs. The chain here is an in-memory model of a node's view.
 import { describe, expect, it } from "vitest";
-import type { ChainBlock, ChainSource, TxStatus } from "../../src/chains/adapter";
 import { emptyCursor, followChain, type ChainCursor } from "../../src/chains/follow";
-
-type Tx = { hash: string };
-
-/** A node's chain and pool, with the operations a test needs (mine, pop, drop, flag) and call counts. */
-class ModelChain implements ChainSource<Tx> {
-  blocks: { hash: string; prevHash: string; txs: string[] }[] = [{ hash: "b0", prevHash: "", txs: [] }];
-  pool = new Map<string, { doubleSpend: boolean }>();
-  calls: string[] = [];
-  private serial = 0;
-
-  mine(count = 1): void {
-    for (let i = 0; i < count; i++) {
-      const txs = [...this.pool.keys()].filter((h) => !this.pool.get(h)!.doubleSpend);
-      txs.forEach((h) => this.pool.delete(h));
-      this.blocks.push({ hash: `b${this.blocks.length}-${++this.serial}`, prevHash: this.blocks.at(-1)!.hash, txs });
-    }
-  }
-  pop(count: number): void {
-    for (let i = 0; i < count; i++) this.blocks.pop()!.txs.forEach((h) => this.pool.set(h, { doubleSpend: false }));
-  }
-  send(hash: string, doubleSpend = false): void {
-    this.pool.set(hash, { doubleSpend });
-  }
-
-  async tipHeight() {
-    this.calls.push("tip");
-    return this.blocks.length - 1;
-  }
-  async block(height: number): Promise<ChainBlock<Tx>> {
-    this.calls.push("block");
-    const b = this.blocks[height];
-    if (!b) throw new Error(`no block ${height}`);
-    return { height, hash: b.hash, prevHash: b.prevHash, timestamp: height, txs: b.txs.map((hash) => ({ hash })) };
-  }
-  async blockHash(height: number) {
-    this.calls.push("blockHash");
-    return this.blocks[height]!.hash;
-  }
-  async poolHashes() {
-    this.calls.push("poolHashes");
-    return [...this.pool.keys()];
-  }
-  async poolTxs(hashes: string[]) {
-    this.calls.push("poolTxs");
-    const live = hashes.filter((h) => this.pool.has(h));
-    return { txs: live.filter((h) => !this.pool.get(h)!.doubleSpend).map((hash) => ({ hash })), doubtful: live.filter((h) => this.pool.get(h)!.doubleSpend) };
-  }
-  async txStatus(hashes: string[]) {
-    this.calls.push("txStatus");
-    const out = new Map<string, TxStatus>();
-    for (const h of hashes) out.set(h, this.pool.has(h) ? "pool" : this.blocks.some((b) => b.txs.includes(h)) ? "block" : "missing");
-    return out;
-  }
-}
+import { ModelChain } from "../support/model-chain";
 
 /** Follows step by step, keeping the cursor as the watcher does after a successful delivery. */
 function follower(chain: ModelChain, maxBlocks = 20) {
@@ -70,7 +16,7 @@ function follower(chain: ModelChain, maxBlocks = 20) {
       chain.calls = [];
       const r = await followChain(chain, cursor, { now: (clock += 1000), maxBlocks, depth: 20 });
       cursor = r.cursor;
-      return { ...r.step, heights: r.step.blocks.map((b) => b.height), pool: r.step.mempool.map((t) => t.hash) };
+      return { ...r.step, behind: r.behind, heights: r.step.blocks.map((b) => b.height), pool: r.step.mempool.map((t) => t.hash) };
     },
   };
 }
@@ -128,16 +74,33 @@ describe("followChain", () => {
     expect(s.heights).toEqual([9, 10]);
   });
 
-  it("follows a chain that got shorter, then grows again", async () => {
+  it("tells a reorg to a shorter chain from a node that is behind by the hashes, not by the height", async () => {
     const chain = new ModelChain();
     chain.mine(10);
     const f = follower(chain);
     await f.step();
     chain.pop(3);
-    const s = await f.step();
-    expect([s.orphanedAbove, s.heights, s.tipHeight]).toEqual([7, [], 7]);
+    // The node's top, 7, is our block 7: all it says is that it is behind us.
+    const behind = await f.step();
+    expect([behind.orphanedAbove, behind.heights, behind.behind]).toEqual([null, [], "the node's tip 7 is below 10, seen before"]);
     chain.mine(1);
-    expect((await f.step()).heights).toEqual([8]);
+    // Its top, 8, is not our block 8: its chain is another one, shorter than ours.
+    const reorged = await f.step();
+    expect([reorged.orphanedAbove, reorged.heights, reorged.tipHeight, reorged.behind]).toEqual([7, [8], 8, null]);
+    expect(reorged.scannedThrough).toBe(4000);
+    chain.mine(1);
+    expect((await f.step()).heights).toEqual([9]);
+  });
+
+  it("finds the fork of a deep reorg to a shorter chain", async () => {
+    const chain = new ModelChain();
+    chain.mine(10);
+    const f = follower(chain);
+    await f.step();
+    chain.pop(5);
+    chain.mine(3);
+    const s = await f.step();
+    expect([s.orphanedAbove, s.heights, s.tipHeight]).toEqual([5, [6, 7, 8], 8]);
   });
 
   it("re-delivers as pool txs the txs of orphaned blocks that went back to the pool", async () => {
@@ -151,8 +114,9 @@ describe("followChain", () => {
     expect(mined.blocks[0]!.txs.map((t) => t.hash)).toEqual(["pay"]);
     expect(mined.gone).toEqual([]);
     chain.pop(1);
+    chain.mine(1, { fromPool: false }); // a competing block at that height, without it
     const back = await f.step();
-    expect([back.orphanedAbove, back.pool, back.gone]).toEqual([0, ["pay"], []]);
+    expect([back.orphanedAbove, back.heights, back.pool, back.gone]).toEqual([0, [1], ["pay"], []]);
   });
 
   it("reports a delivered pool tx that vanished without being mined as gone", async () => {
@@ -219,23 +183,99 @@ describe("followChain", () => {
 
   it("leaves its input cursor untouched, so a failed delivery repeats the same step", async () => {
     const chain = new ModelChain();
-    chain.mine(3);
-    const before = emptyCursor();
+    chain.mine(5);
+    chain.send("a");
+    chain.send("b");
+    const f = follower(chain);
+    await f.step(); // blocks 0..5 and pool txs a, b delivered
+    const before = f.cursor;
     const snapshot = structuredClone(before);
-    await followChain(chain, before, { now: 1, maxBlocks: 20, depth: 20 });
+    chain.pool.delete("a"); // a vanishes
+    chain.pop(2);
+    chain.mine(3); // a reorg below our top; b is mined
+    chain.send("c");
+    const step = () => followChain(chain, before, { now: 99_000, maxBlocks: 20, depth: 20 });
+    const first = await step();
+    expect(first.step).toMatchObject({ orphanedAbove: 3, gone: ["a"], scannedThrough: 99_000 }); // a step that changes everything
+    expect(first.step.blocks.map((b) => b.height)).toEqual([4, 5, 6]);
     expect(before).toEqual(snapshot);
+    expect(await step()).toEqual(first);
   });
 
-  it("keeps node calls per step fixed: 3 when nothing happened, 2 per new block", async () => {
+  it("keeps source calls per step fixed: 2 when nothing happened (the tip carries its hash), 1 per new block", async () => {
     const chain = new ModelChain();
     chain.mine(3);
     const f = follower(chain);
     await f.step();
     await f.step();
-    expect(chain.calls).toEqual(["tip", "blockHash", "poolHashes"]);
+    expect(chain.calls).toEqual(["tip", "poolHashes"]);
     chain.mine(2);
     await f.step();
     expect(chain.calls).toEqual(["tip", "block", "block", "poolHashes"]);
+  });
+
+  describe("never advances scanned_through on the word of a node that is behind", () => {
+    it("behind the cursor: nothing orphaned, no pool read, scanned_through kept; nothing lost once it is back", async () => {
+      const chain = new ModelChain();
+      chain.mine(8);
+      chain.send("pay");
+      chain.mine(2); // "pay" is in block 9
+      const f = follower(chain);
+      await f.step();
+      chain.shownUpTo = 7; // say, failover to a node still at 7
+      chain.send("late");
+      const s = await f.step();
+      expect(s).toMatchObject({ orphanedAbove: null, heights: [], pool: [], gone: [], scannedThrough: 2000, behind: "the node's tip 7 is below 10, seen before" });
+      expect(chain.calls).not.toContain("poolHashes");
+      expect(f.cursor.blocks.at(-1)).toMatchObject({ height: 10, hash: chain.blocks[10]!.hash });
+      chain.shownUpTo = null;
+      chain.mine(1);
+      const back = await f.step();
+      expect(back).toMatchObject({ orphanedAbove: null, heights: [11], scannedThrough: 4000, observedAfter: 2000, behind: null });
+      expect(back.blocks[0]!.txs.map((t) => t.hash)).toEqual(["late"]);
+    });
+
+    it("below the best tip seen, which the cursor keeps while it catches up", async () => {
+      const chain = new ModelChain();
+      const f = follower(chain, 20);
+      await f.step();
+      chain.mine(40);
+      await f.step(); // 1..20 of 40
+      expect(f.cursor.bestTip).toBe(40);
+      chain.shownUpTo = 30; // a node at 30, above our cursor but below what we saw
+      chain.send("t1");
+      const s = await f.step();
+      expect(s).toMatchObject({ heights: [], pool: [], scannedThrough: 2000, behind: "the node's tip 30 is below 40, seen before" });
+      chain.shownUpTo = null;
+      const next = await f.step();
+      expect([next.heights, next.pool, next.scannedThrough]).toEqual([range(21, 40), ["t1"], 5000]);
+    });
+
+    it("that says it is still syncing", async () => {
+      const chain = new ModelChain();
+      chain.mine(5);
+      const f = follower(chain);
+      await f.step();
+      chain.syncing = true;
+      chain.mine(1);
+      chain.send("t1");
+      const s = await f.step();
+      expect(s).toMatchObject({ heights: [], pool: [], scannedThrough: 2000, behind: "the node says it is still syncing" });
+      chain.syncing = false;
+      expect(await f.step()).toMatchObject({ heights: [6], pool: ["t1"], scannedThrough: 4000 });
+    });
+
+    it("asks for a node at or above the best tip seen", async () => {
+      const chain = new ModelChain();
+      chain.mine(12);
+      const f = follower(chain);
+      await f.step();
+      const asked: number[] = [];
+      const tip = chain.tip.bind(chain);
+      chain.tip = (atLeast?: number) => (asked.push(atLeast ?? -1), tip());
+      await f.step();
+      expect(asked).toEqual([12]);
+    });
   });
 
   it("remembers only the last `depth` blocks", async () => {

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMoneroDaemon, DaemonError, parseDaemonUrls, type DaemonOptions } from "../../src/chains/xmr/daemon";
+import { xmrSource } from "../../src/chains/xmr/source";
 import { startMoneroRegtest, type MoneroRegtest } from "../e2e/support/monero-regtest";
 import { freePort } from "../e2e/support/ports";
 
@@ -187,6 +188,23 @@ describe("createMoneroDaemon against a restricted regtest node", () => {
   }, 30_000);
 });
 
+describe("xmrSource against a restricted regtest node", () => {
+  it("costs the node 1 request for the tip, 1 per block with only its coinbase, and 1 more per 100 of a block's other txs", async () => {
+    const rec = recordingFetch();
+    const source = xmrSource(createMoneroDaemon({ urls: [chain.restrictedUrl], network: "mainnet", fetch: rec.fetch }));
+    const paths = () => rec.urls.splice(0).map((u) => new URL(u).pathname);
+    const coinbaseOnly = (await chain.mine(1)) - 1;
+    expect(await source.tip()).toMatchObject({ height: coinbaseOnly, network: "fakechain", syncing: false });
+    expect(paths()).toEqual(["/json_rpc"]); // get_info: tip, top hash and the network check in one
+    expect((await source.block(coinbaseOnly)).txs).toHaveLength(1);
+    expect(paths()).toEqual(["/json_rpc"]); // get_block
+    await chain.transfer([{ address: chain.payerAddress, amount: 1_000_000_000n }]);
+    const withTx = (await chain.mine(1)) - 1;
+    expect((await source.block(withTx)).txs).toHaveLength(2);
+    expect(paths()).toEqual(["/json_rpc", "/get_transactions"]);
+  }, 30_000);
+});
+
 describe("createMoneroDaemon with digest auth (monerod --rpc-login)", () => {
   it("authenticates with good credentials on both ports, sequentially and in parallel", async () => {
     for (const url of [authed.restrictedUrl, authed.fullUrl]) {
@@ -213,6 +231,107 @@ describe("createMoneroDaemon with digest auth (monerod --rpc-login)", () => {
     await expect(wrong.getInfo()).rejects.toThrow(/credentials rejected/);
     const none = createMoneroDaemon({ urls: [authed.restrictedUrl], sleep });
     await expect(none.getInfo()).rejects.toThrow(/HTTP 401/);
+  });
+});
+
+/**
+ * A node in front of `target` that answers get_info with `info` merged into the result (another
+ * network, a sync state): what the network check and node choice see. Logs the methods it was asked.
+ */
+async function disguisedNode(target: string, info: Record<string, unknown>) {
+  const methods: string[] = [];
+  const node = await localServer(async (_n, req, body, res) => {
+    const method = req.url === "/json_rpc" ? (JSON.parse(body) as { method: string }).method : (req.url ?? "");
+    methods.push(method);
+    const upstream = await fetch(target + (req.url ?? "/"), { method: "POST", body, headers: { "content-type": "application/json" } });
+    const json = (await upstream.json()) as { result?: Record<string, unknown> };
+    if (method === "get_info" && json.result) Object.assign(json.result, info);
+    res.writeHead(upstream.status, { "content-type": "application/json" }).end(JSON.stringify(json));
+  });
+  return { url: node.url, methods, info };
+}
+
+const STAGENET = { nettype: "stagenet", mainnet: false, stagenet: true };
+
+describe("createMoneroDaemon network check", () => {
+  it("asks a node of another network for get_info only, and reads nothing of its chain", async () => {
+    const stagenet = await disguisedNode(chain.restrictedUrl, STAGENET);
+    const { sleep } = recordingSleep();
+    const daemon = createMoneroDaemon({ urls: [stagenet.url], network: "mainnet", sleep });
+    const error = await daemon.getBlock(1).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "WrongNetworkError", network: "stagenet", expected: "mainnet", node: stagenet.url });
+    expect((error as Error).message).toBe(`node ${stagenet.url} is on stagenet, expected mainnet`);
+    expect(stagenet.methods).toEqual(["get_info"]);
+  });
+
+  it("skips a node of another network like a failing one and follows the next", async () => {
+    const stagenet = await disguisedNode(chain.restrictedUrl, STAGENET);
+    const { sleep, waits } = recordingSleep();
+    const daemon = createMoneroDaemon({ urls: [stagenet.url, chain.restrictedUrl], network: "mainnet", sleep });
+    expect((await daemon.getBlock(0)).height).toBe(0);
+    expect((await daemon.getInfo()).nettype).toBe("fakechain");
+    expect(await daemon.getPoolHashes()).toBeInstanceOf(Array);
+    expect(stagenet.methods).toEqual(["get_info"]);
+    expect(waits).toEqual([]);
+  });
+
+  it("takes a node back as soon as it answers for the configured network", async () => {
+    const node = await disguisedNode(chain.restrictedUrl, STAGENET);
+    const daemon = createMoneroDaemon({ urls: [node.url], network: "mainnet", sleep: async () => {} });
+    await expect(daemon.getInfo()).rejects.toThrow(`node ${node.url} is on stagenet, expected mainnet`);
+    Object.assign(node.info, { nettype: "mainnet", mainnet: true, stagenet: false });
+    expect((await daemon.getInfo()).nettype).toBe("mainnet");
+    expect((await daemon.getBlock(0)).height).toBe(0);
+  });
+
+  it("accepts a regtest node (fakechain, mainnet prefixes) whatever network is configured", async () => {
+    for (const network of ["mainnet", "stagenet", "testnet"] as const) {
+      const daemon = createMoneroDaemon({ urls: [chain.restrictedUrl], network });
+      expect((await daemon.getInfo()).nettype).toBe("fakechain");
+    }
+  });
+
+  it("refuses a testnet node for stagenet, and a mainnet node for testnet", async () => {
+    for (const [nettype, network] of [["testnet", "stagenet"], ["mainnet", "testnet"]] as const) {
+      const node = await disguisedNode(chain.restrictedUrl, { nettype });
+      const daemon = createMoneroDaemon({ urls: [node.url], network, sleep: async () => {} });
+      await expect(daemon.getPoolHashes()).rejects.toThrow(`is on ${nettype}, expected ${network}`);
+      expect(node.methods).toEqual(["get_info"]);
+    }
+  });
+});
+
+describe("createMoneroDaemon node choice and time bounds", () => {
+  it("prefers a node that says it is synchronized", async () => {
+    const syncing = await disguisedNode(chain.restrictedUrl, { synchronized: false });
+    const daemon = createMoneroDaemon({ urls: [syncing.url, chain.restrictedUrl] });
+    expect(await daemon.getInfo({ atLeast: 0 })).toMatchObject({ synchronized: true, busySyncing: false });
+    expect(syncing.methods).toEqual(["get_info"]);
+    expect(daemon.node()).toBe(chain.restrictedUrl);
+  });
+
+  it("prefers a node that is neither busy syncing nor below the height already seen", async () => {
+    const busy = await disguisedNode(chain.restrictedUrl, { busy_syncing: true });
+    const lagging = await disguisedNode(chain.restrictedUrl, { height: 5 });
+    const daemon = createMoneroDaemon({ urls: [busy.url, lagging.url, chain.restrictedUrl] });
+    const count = await chain.height();
+    expect((await daemon.getInfo({ atLeast: count - 1 })).height).toBe(count);
+    expect(daemon.node()).toBe(chain.restrictedUrl);
+  });
+
+  it("answers from the best node it has when none is in sync and up to date, so the caller can tell", async () => {
+    const lagging = await disguisedNode(chain.restrictedUrl, { height: 5 });
+    const syncing = await disguisedNode(chain.restrictedUrl, { height: 7, synchronized: false });
+    const daemon = createMoneroDaemon({ urls: [syncing.url, lagging.url] });
+    expect(await daemon.getInfo({ atLeast: 1_000 })).toMatchObject({ height: 5, synchronized: true });
+  });
+
+  it("bounds one call, retries and backoff included, by callBudgetMs", async () => {
+    const silent = await localServer(() => undefined);
+    const daemon = createMoneroDaemon({ urls: [silent.url], timeoutMs: 2_000, retries: 3, callBudgetMs: 300 });
+    const started = Date.now();
+    await expect(daemon.getPoolHashes()).rejects.toThrow(/gave up after 300 ms/);
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 });
 

@@ -32,6 +32,8 @@ async function injectFaults(userId: string): Promise<FaultyD1> {
 
 /** The merchant's invoices (0,1) for 1.5 XMR and (0,2) for 0.3 XMR, and a stream recording the user's events. */
 async function merchantWithTwoInvoices(opts: { pastDeadline?: boolean } = {}) {
+  // A fresh merchant evicts the previous holder's account, which an open stream would keep busy.
+  await closeStreams();
   const userId = await freshMerchantUser(c);
   const first = await c.invoices.createInvoice({ userId, coin: CoinType.XMR, amount: 1.5, timeout: 3600n, confirmations: 2 });
   const second = await c.invoices.createInvoice({ userId, coin: CoinType.XMR, amount: 0.3, timeout: 3600n, confirmations: 2 });
@@ -47,9 +49,8 @@ async function merchantWithTwoInvoices(opts: { pastDeadline?: boolean } = {}) {
 }
 
 const streams: StreamRecorder[] = [];
-afterEach(async () => {
-  await Promise.all(streams.splice(0).map((s) => s.close()));
-});
+const closeStreams = () => Promise.all(streams.splice(0).map((s) => s.close()));
+afterEach(closeStreams);
 
 /** A batch with (0,2)'s tx in a block of 90 s ago and (0,1)'s tx in the pool, both seen in time (the watcher last looked 2 min ago). */
 function paymentBatch(now = Date.now()): ChainBatch {

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import { InvoiceStatusType } from "../../gen/invoice/v1/invoice_pb";
-import { clients, failure, merchant, merchantUser, PROTOCOLS, randomXmrKeys } from "./support";
+import { clients, clientsWithSettings, failure, merchant, merchantUser, PROTOCOLS, randomXmrKeys } from "./support";
 
 const DB = (env as unknown as { DB: D1Database }).DB;
 
@@ -74,11 +74,60 @@ describe.each(PROTOCOLS)("CreateInvoice over %s", (protocol) => {
     });
   });
 
-  it("accepts the bounds: 10 s, 30 days, 60 confirmations, 0 confirmations", async () => {
+  it("accepts the bounds: 10 s, 30 days, 60 confirmations, 0 confirmations, and keeps them", async () => {
     const userId = await merchantUser(c, randomXmrKeys());
-    for (const over of [{ timeout: 10n }, { timeout: 2_592_000n }, { confirmations: 60 }, { confirmations: 0 }]) {
-      await c.invoices.createInvoice({ ...valid, userId, ...over });
+    const bounds: [Partial<typeof valid>, { seconds: number; confirmations: number }][] = [
+      [{ timeout: 10n }, { seconds: 10, confirmations: 1 }],
+      [{ timeout: 2_592_000n }, { seconds: 2_592_000, confirmations: 1 }],
+      [{ confirmations: 60 }, { seconds: 600, confirmations: 60 }],
+      [{ confirmations: 0 }, { seconds: 600, confirmations: 0 }],
+    ];
+    for (const [over, kept] of bounds) {
+      const { paymentId } = await c.invoices.createInvoice({ ...valid, userId, ...over });
+      const [inv] = (await c.invoices.getInvoices({ paymentIds: [paymentId] })).invoices;
+      expect({ seconds: Number(inv!.expiresAt!.seconds - inv!.createdAt!.seconds), confirmations: inv!.confirmationsRequired }).toEqual(kept);
     }
+  });
+});
+
+describe.each(PROTOCOLS)("CreateInvoice on a server without a Monero node, over %s", (protocol) => {
+  // The request is judged before the server's state: a client learns what is wrong with what it
+  // sent whether or not the coin is enabled here, and only a valid request hears "not enabled".
+  const noNode = clientsWithSettings(protocol, { XMR_DAEMON_URL: undefined });
+  const valid = { coin: CoinType.XMR, amount: 1.5, timeout: 600n, confirmations: 1 };
+  const invalidTimeout = "invalid timeout: must be between 10 and 2592000 seconds";
+
+  const rows: [string, Record<string, unknown>, string][] = [
+    ["userId not a UUID", { userId: "nope" }, "invalid userId"],
+    ["coin outside the enum", { coin: 99 }, "unsupported coin"],
+    ["a negative amount", { amount: -1 }, "Invoice amount can't be below 0"],
+    ["a zero amount", { amount: 0 }, "Invoice amount must be greater than 0"],
+    ["a NaN amount", { amount: Number.NaN }, "Invoice amount must be a finite number"],
+    ["13 fractional digits", { amount: 0.0000000000001 }, "Invoice amount has more than 12 fractional digits for XMR"],
+    ["an absurd amount", { amount: 1e30 }, "Invoice amount is too large"],
+    ["a timeout under 10 s", { timeout: 9n }, invalidTimeout],
+    ["a timeout over 30 days", { timeout: 2_592_001n }, invalidTimeout],
+    ["confirmations above the XMR cap", { confirmations: 61 }, "invalid confirmations: at most 60 for XMR"],
+  ];
+  it.each(rows)("refuses %s with InvalidArgument, not \"not enabled\"", async (_why, over, message) => {
+    const userId = await merchantUser(clients(protocol), randomXmrKeys());
+    expect(await failure(noNode.invoices.createInvoice({ ...valid, userId, ...over }))).toEqual({ code: Code.InvalidArgument, message });
+  });
+
+  it("answers a valid request with FailedPrecondition \"XMR is not enabled on this server\"", async () => {
+    const userId = await merchantUser(clients(protocol), randomXmrKeys());
+    expect(await failure(noNode.invoices.createInvoice({ ...valid, userId }))).toEqual({
+      code: Code.FailedPrecondition,
+      message: "XMR is not enabled on this server",
+    });
+  });
+
+  it("judges the amount before it looks the user up", async () => {
+    const userId = crypto.randomUUID();
+    expect(await failure(clients(protocol).invoices.createInvoice({ ...valid, userId, amount: -1 }))).toEqual({
+      code: Code.InvalidArgument,
+      message: "Invoice amount can't be below 0",
+    });
   });
 });
 

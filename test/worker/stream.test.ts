@@ -3,12 +3,14 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortAllDurableObjects } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import { InvoiceStatusType } from "../../gen/invoice/v1/invoice_pb";
 import { recordStream } from "../support/stream-recorder";
 import type { Env } from "../../src/env";
 import { clients, merchantUser, PROTOCOLS, randomXmrKeys, type Clients } from "./support";
+import { call, json, WIRES } from "./wire";
+import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
 
 const DB = (env as unknown as { DB: D1Database }).DB;
 
@@ -112,6 +114,56 @@ describe.each(PROTOCOLS)("InvoiceStatusStream over %s", (protocol) => {
     expect(next?.invoice?.id).toBe(b.paymentId);
   });
 
+  it("sends its response headers as soon as the subscription is in place, before any event", async () => {
+    const userId = await merchantUser(c, randomXmrKeys());
+    for (const req of [{ userId }, {}]) {
+      const s = listen(c, req);
+      await s.until(() => s.header() !== null, 2_000, "the response headers");
+      await s.close();
+      expect(s.messages).toEqual([]);
+    }
+  });
+
+  it("delivers what is committed once its headers arrived, without waiting", async () => {
+    const userId = await merchantUser(c, randomXmrKeys());
+    const s = listen(c, { userId });
+    await s.until(() => s.header() !== null, 2_000, "the response headers");
+    const made = await create(c, userId);
+    const [first] = await s.take(1);
+    await s.close();
+    expect(first?.invoice?.id).toBe(made.paymentId);
+  });
+
+  it("refuses an afterEventId ahead of the event log with OutOfRange, for one user and for all", async () => {
+    const userId = await merchantUser(c, randomXmrKeys());
+    await create(c, userId);
+    const newest = BigInt((await DB.prepare("SELECT MAX(id) AS id FROM events").first<{ id: number }>())!.id);
+    for (const req of [
+      { userId, afterEventId: newest + 1n },
+      { afterEventId: newest + 1000n },
+      { afterEventId: 2n ** 64n - 1n },
+    ]) {
+      const s = listen(c, req);
+      const ended = await s.ended(3_000);
+      await s.close();
+      expect(ended).toBe(true);
+      const err = ConnectError.from(s.error());
+      expect([err.code, err.rawMessage]).toEqual([Code.OutOfRange, "afterEventId is ahead of the event log"]);
+    }
+  });
+
+  it("takes an afterEventId equal to the newest event: nothing to replay, then live", async () => {
+    const userId = await merchantUser(c, randomXmrKeys());
+    await create(c, userId);
+    const newest = BigInt((await DB.prepare("SELECT MAX(id) AS id FROM events").first<{ id: number }>())!.id);
+    const s = listen(c, { userId, afterEventId: newest });
+    await settle();
+    const made = await create(c, userId);
+    const [first] = await s.take(1);
+    await s.close();
+    expect(first?.invoice?.id).toBe(made.paymentId);
+  });
+
   it("refuses a userId that is not a UUID, and an unknown user", async () => {
     for (const [userId, message] of [
       ["nope", "invalid userId"],
@@ -122,6 +174,16 @@ describe.each(PROTOCOLS)("InvoiceStatusStream over %s", (protocol) => {
       const err = ConnectError.from(s.error());
       expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, message]);
     }
+  });
+});
+
+describe.each(WIRES)("InvoiceStatusStream on the wire (%s)", (wire) => {
+  it("answers 200 with its headers at once while no event happens", async () => {
+    const request = wire.endsWith("json") ? json({}) : new Uint8Array();
+    const res = await call(wire, InvoiceService.method.invoiceStatusStream, request, { waitMs: 1_500 });
+    expect(res.status).toBe(200);
+    expect(res.headersAfterMs).toBeLessThan(1_000);
+    expect(res.end).toBe("open");
   });
 });
 
@@ -169,15 +231,37 @@ describe("clients that go away", () => {
   });
 });
 
-describe("shutdown", () => {
-  it("ends open streams with Canceled \"stream has been closed\"", async () => {
+describe.each(PROTOCOLS)("shutdown over %s", (protocol) => {
+  const c = clients(protocol);
+
+  it("ends open streams, one user's and the global one, with Canceled \"stream has been closed\"", async () => {
+    const userId = await merchantUser(c, randomXmrKeys());
+    const mine = listen(c, { userId });
+    const global = listen(c, {});
+    await mine.until(() => mine.header() !== null && global.header() !== null, 2_000, "both streams open");
+    await abortAllDurableObjects();
+    for (const s of [mine, global]) {
+      expect(await s.ended(5_000)).toBe(true);
+      const err = ConnectError.from(s.error());
+      expect([err.code, err.rawMessage]).toEqual([Code.Canceled, "stream has been closed"]);
+    }
+  });
+});
+
+describe("the log of a stream whose Durable Object went away", () => {
+  it("is one line, without a stack trace", async () => {
     const c = clients("connect-json");
     const userId = await merchantUser(c, randomXmrKeys());
-    const s = listen(c, { userId });
-    await settle();
-    await abortAllDurableObjects();
-    await s.done;
-    const err = ConnectError.from(s.error());
-    expect([err.code, err.rawMessage]).toEqual([Code.Canceled, "stream has been closed"]);
+    const logged = [vi.spyOn(console, "error"), vi.spyOn(console, "warn")];
+    try {
+      const s = listen(c, { userId });
+      await settle();
+      await abortAllDurableObjects();
+      expect(await s.ended(5_000)).toBe(true);
+      const args = logged.flatMap((spy) => spy.mock.calls.flat());
+      expect(args.filter((a) => a instanceof Error || (typeof a === "string" && /\n\s+at /.test(a)))).toEqual([]);
+    } finally {
+      for (const spy of logged) spy.mockRestore();
+    }
   });
 });

@@ -2,9 +2,12 @@
 
 import { ConnectError, createClient, type Code, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { createExecutionContext, evictDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
 import { UserService } from "../../gen/user/v1/user_pb";
+import worker from "../../src/index";
+import type { Env } from "../../src/env";
 import vectors from "../vectors/xmr.json";
 import { randomXmrKeys } from "../support/xmr-keys";
 
@@ -25,8 +28,8 @@ const bearer =
     return next(req);
   };
 
-function transport(protocol: Protocol, token: string | null) {
-  const opts = { baseUrl: "http://svc", fetch: workerFetch, interceptors: [bearer(token)] };
+function transport(protocol: Protocol, token: string | null, fetcher: typeof fetch = workerFetch) {
+  const opts = { baseUrl: "http://svc", fetch: fetcher, interceptors: [bearer(token)] };
   if (protocol === "grpc-web") return createGrpcWebTransport(opts);
   return createConnectTransport({ ...opts, useBinaryFormat: protocol === "connect-binary" });
 }
@@ -38,6 +41,15 @@ export interface Clients {
 
 export function clients(protocol: Protocol, token: string | null = API_TOKEN): Clients {
   const t = transport(protocol, token);
+  return { users: createClient(UserService, t), invoices: createClient(InvoiceService, t) };
+}
+
+/** Clients of the same Worker code run with other settings, e.g. `{ XMR_DAEMON_URL: undefined }` for a server without a node. */
+export function clientsWithSettings(protocol: Protocol, settings: Partial<Env>): Clients {
+  const changed = { ...(env as unknown as Env), ...settings };
+  const fetcher: typeof fetch = async (input, init) =>
+    worker.fetch(new Request(input as Request, { ...init, redirect: "manual" }) as Request<unknown, IncomingRequestCfProperties>, changed, createExecutionContext());
+  const t = transport(protocol, API_TOKEN, fetcher);
   return { users: createClient(UserService, t), invoices: createClient(InvoiceService, t) };
 }
 
@@ -64,18 +76,27 @@ export async function merchantUser(c: Clients, keys: { private_view_key: string;
  * every test that calls this starts at subaddress (0,1) whatever ran before it.
  */
 export async function freshMerchantUser(c: Clients): Promise<string> {
-  const DB = (env as unknown as { DB: D1Database }).DB;
+  const { DB, USER_ACCOUNT } = env as unknown as Env;
   const held = `SELECT id FROM key_sets WHERE fingerprint = ?1`;
   const ofHeld = `SELECT id FROM invoices WHERE key_set_id IN (${held})`;
+  const holders = await DB.prepare(`SELECT DISTINCT user_id FROM key_sets WHERE fingerprint = ?1`).bind(merchant.public_spend_key).all<{ user_id: string }>();
   await DB.batch([
     DB.prepare(`DELETE FROM payments WHERE invoice_id IN (${ofHeld})`).bind(merchant.public_spend_key),
     DB.prepare(`DELETE FROM invoices WHERE key_set_id IN (${held})`).bind(merchant.public_spend_key),
     DB.prepare(`DELETE FROM key_sets WHERE fingerprint = ?1`).bind(merchant.public_spend_key),
   ]);
+  // Their accounts still hold the given-up invoices in memory; reloaded, they hold none.
+  for (const { user_id } of holders.results) await evictDurableObject(USER_ACCOUNT.get(USER_ACCOUNT.idFromName(user_id)));
   return merchantUser(c, merchant);
 }
 
 export { randomXmrKeys };
+
+/** What GET /healthz answered: the HTTP status and the parsed body. */
+export async function health(): Promise<{ http: number; body: { status: string; ready: boolean; coins: Record<string, Record<string, unknown>> } }> {
+  const res = await workerFetch("http://svc/healthz");
+  return { http: res.status, body: await res.json() };
+}
 
 /** The Connect code and wire message a call failed with; throws if it succeeded. */
 export async function failure(p: Promise<unknown>): Promise<{ code: Code; message: string }> {

@@ -125,9 +125,13 @@ describe("keys at rest", () => {
     expect(row?.public_keys).toContain(keys.public_spend_key);
   });
 
-  it("accepts the vector merchant's keys (Monero's own wallet)", async () => {
+  it("accepts the vector merchant's keys (Monero's own wallet) and keeps exactly them", async () => {
+    const { env } = await import("cloudflare:workers");
     const c = clients("connect-json");
     const { userId } = await c.users.registerUser({});
     await c.users.updateCryptoKeys({ userId, xmrReq: { privViewKey: merchant.private_view_key, pubSpendKey: merchant.public_spend_key } });
+    expect((await c.users.getCryptoKeys({ userId })).xmrKeys).toMatchObject({ privViewKey: merchant.private_view_key, pubSpendKey: merchant.public_spend_key });
+    const row = await (env as unknown as { DB: D1Database }).DB.prepare("SELECT fingerprint, active, next_index FROM key_sets WHERE user_id = ?").bind(userId).first();
+    expect(row).toEqual({ fingerprint: merchant.public_spend_key, active: 1, next_index: 1 });
   });
 });

@@ -1,6 +1,11 @@
 // monerod HTTP RPC client for the XMR chain watcher: blocks, transactions and pool hashes over the JSON
-// endpoints, with retries, failover across nodes, digest auth and shape checks so node garbage never passes as data.
+// endpoints, with retries, failover across nodes, digest auth, the network check of every node before
+// it is used, and shape checks so node garbage never passes as data.
+import { WrongNetworkError } from "../network-check";
+import { NodeError } from "../node-error";
+import type { XmrNetwork } from "./address";
 import { createDigestSession, type DigestSession } from "./digest-auth";
+import { acceptsNettype } from "./network";
 
 export interface DaemonOptions {
   /** Node base URLs, tried round robin; `http://user:pass@host:port` carries per-node credentials. */
@@ -11,12 +16,23 @@ export interface DaemonOptions {
   timeoutMs?: number;
   /** Extra rounds over all URLs after the first one fails. */
   retries?: number;
+  /**
+   * Wall time one call may take, every attempt and backoff included; then it fails. Bounds how long a
+   * watcher tick can hang on nodes that do not answer, so the failure shows promptly.
+   */
+  callBudgetMs?: number;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The network every node must serve (the network check): a node is asked `get_info` before its first
+   * use and at every `getInfo`, and one reporting another `nettype` is skipped like a failing node.
+   * Unset: no check.
+   */
+  network?: XmrNetwork;
 }
 
 /** A call failed for good: the node answered with an error, or every URL failed on every retry. */
-export class DaemonError extends Error {
+export class DaemonError extends NodeError {
   /** JSON-RPC error code when the node reported one (e.g. -2 height too big, -5 block not found). */
   readonly code: number | undefined;
   constructor(message: string, options?: { code?: number; cause?: unknown }) {
@@ -40,6 +56,17 @@ export interface DaemonBlock extends BlockHeader {
   minerTxJson: unknown;
 }
 
+export interface DaemonInfo {
+  /** Block count: the top block's height + 1. */
+  height: number;
+  topBlockHash: string;
+  restricted: boolean;
+  /** "mainnet", "testnet", "stagenet" or "fakechain" (regtest). */
+  nettype: string;
+  synchronized: boolean;
+  busySyncing: boolean;
+}
+
 export interface DaemonTx {
   hash: string;
   /** Parsed `as_json` (pruned: `rctsig_prunable` dropped, `ecdhInfo`/`outPk` kept). */
@@ -52,8 +79,9 @@ export interface DaemonTx {
 /** Restricted (public) nodes refuse more than this many hashes per /get_transactions. */
 export const MAX_TXS_PER_REQUEST = 100;
 
-const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_TIMEOUT_MS = 5_000;
 const DEFAULT_RETRIES = 3;
+const DEFAULT_CALL_BUDGET_MS = 12_000;
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 5_000;
 // A fresh keep-alive connection gets a new server-side digest session, so a handshake may need a redo.
@@ -64,6 +92,21 @@ const STATUS_BUSY = "BUSY";
 
 /** The node misbehaved in a way another attempt or another node may not: retried, then reported. */
 class TransientError extends Error {}
+
+/** This node serves another network: skipped, never retried within the call. */
+class NodeOnWrongNetwork extends Error {}
+
+/** Which of several nodes' answers to take: the first fit one, else the best ranked (see getInfo). */
+interface Preference<T> {
+  fit(value: T): boolean;
+  rank(value: T): number;
+}
+
+interface CallOptions<T> {
+  /** The answer says which network the node serves (get_info): the network check is made on it. */
+  reportsNetwork?: (value: T) => string;
+  prefer?: Preference<T>;
+}
 
 export function parseDaemonUrls(value: string | undefined): string[] {
   if (!value) return [];
@@ -79,6 +122,8 @@ interface Endpoint {
   digest: DigestSession | null;
   /** Tail of the request queue; only used with digest auth (see postOnce). */
   queue: Promise<unknown>;
+  /** The `nettype` the node reported at its latest `get_info`; null until asked. */
+  nettype: string | null;
 }
 
 export function createMoneroDaemon(opts: DaemonOptions) {
@@ -86,24 +131,28 @@ export function createMoneroDaemon(opts: DaemonOptions) {
   if (endpoints.length === 0) throw new TypeError("monerod: at least one daemon URL is required");
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const retries = opts.retries ?? DEFAULT_RETRIES;
+  const callBudgetMs = opts.callBudgetMs ?? DEFAULT_CALL_BUDGET_MS;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError("monerod: timeoutMs must be a positive integer");
   if (!Number.isSafeInteger(retries) || retries < 0) throw new TypeError("monerod: retries must be a non-negative integer");
+  if (!Number.isSafeInteger(callBudgetMs) || callBudgetMs <= 0) throw new TypeError("monerod: callBudgetMs must be a positive integer");
   // Workers throw "Illegal invocation" when the global fetch is called detached from globalThis.
   const doFetch: typeof fetch = opts.fetch ?? ((input, init) => fetch(input, init));
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let preferred = 0;
+  /** The endpoint of the latest attempt, for logs. */
+  let current = 0;
 
   // monerod's digest state (nonce, expected nonce count) lives per TCP connection, and a client cannot
   // pick the connection; one request at a time per authenticated node keeps fetch on one warm connection.
-  function postOnce(endpoint: Endpoint, path: string, body: string): Promise<unknown> {
-    if (!endpoint.digest) return send(endpoint, path, body);
-    const run = endpoint.queue.then(() => send(endpoint, path, body));
+  function postOnce(endpoint: Endpoint, path: string, body: string, timeout: number): Promise<unknown> {
+    if (!endpoint.digest) return send(endpoint, path, body, timeout);
+    const run = endpoint.queue.then(() => send(endpoint, path, body, timeout));
     // The pause lets fetch hand the finished connection back to its pool before the next request picks one.
     endpoint.queue = run.catch(() => undefined).then(nextMacrotask);
     return run;
   }
 
-  async function send(endpoint: Endpoint, path: string, body: string): Promise<unknown> {
+  async function send(endpoint: Endpoint, path: string, body: string, timeout: number): Promise<unknown> {
     const url = endpoint.base + path;
     const uri = new URL(url).pathname;
     for (let round = 0; ; round++) {
@@ -112,9 +161,9 @@ export function createMoneroDaemon(opts: DaemonOptions) {
       if (authorization) headers.authorization = authorization;
       let response: Response;
       try {
-        response = await doFetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+        response = await doFetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeout) });
       } catch (error) {
-        throw new TransientError(`${url}: ${describeFetchError(error, timeoutMs)}`, { cause: error });
+        throw new TransientError(`${url}: ${describeFetchError(error, timeout)}`, { cause: error });
       }
       if (response.status === 401) {
         await discardBody(response);
@@ -138,7 +187,7 @@ export function createMoneroDaemon(opts: DaemonOptions) {
       try {
         text = await response.text();
       } catch (error) {
-        throw new TransientError(`${url}: ${describeFetchError(error, timeoutMs)} while reading the body`, { cause: error });
+        throw new TransientError(`${url}: ${describeFetchError(error, timeout)} while reading the body`, { cause: error });
       }
       try {
         return JSON.parse(text) as unknown;
@@ -148,24 +197,79 @@ export function createMoneroDaemon(opts: DaemonOptions) {
     }
   }
 
-  /** One logical call: tries every URL in turn, `retries` extra rounds with backoff between rounds. */
-  async function call<T>(path: string, payload: unknown, read: (json: unknown, where: string) => T): Promise<T> {
+  /** The network check: records what the node says it serves, and skips it when that is another network. */
+  function judgeNetwork(endpoint: Endpoint, nettype: string): void {
+    endpoint.nettype = nettype;
+    if (opts.network && !acceptsNettype(opts.network, nettype)) throw new NodeOnWrongNetwork(endpoint.base);
+  }
+
+  /** Before a node's first use: asks it which network it serves (once; `getInfo` asks again every time). */
+  async function checkNetwork(endpoint: Endpoint, timeout: number): Promise<void> {
+    if (!opts.network) return;
+    if (endpoint.nettype === null) {
+      const info = readInfo(await postOnce(endpoint, "/json_rpc", GET_INFO_BODY, timeout), `${endpoint.base}/json_rpc`);
+      endpoint.nettype = info.nettype;
+    }
+    judgeNetwork(endpoint, endpoint.nettype);
+  }
+
+  /**
+   * One logical call: tries every URL in turn, `retries` extra rounds with backoff between rounds, all
+   * within `callBudgetMs`. With `prefer`, a node whose answer is not fit is passed over for the next;
+   * when no node's answer is fit, the best ranked one is taken.
+   */
+  async function call<T>(path: string, payload: unknown, read: (json: unknown, where: string) => T, how: CallOptions<T> = {}): Promise<T> {
     const body = JSON.stringify(payload);
     const n = endpoints.length;
-    const attempts = (retries + 1) * n;
+    const deadline = Date.now() + callBudgetMs;
+    let attempts = 0;
     let lastError: unknown;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0 && attempt % n === 0) await sleep(backoffMs(attempt / n - 1));
-      const index = (preferred + attempt) % n;
-      const endpoint = endpoints[index]!;
-      try {
-        const value = read(await postOnce(endpoint, path, body), endpoint.base + path);
-        preferred = index;
-        return value;
-      } catch (error) {
-        if (!(error instanceof TransientError)) throw error;
-        lastError = error;
+    const giveUp = () => {
+      const last = lastError instanceof Error ? lastError.message : String(lastError);
+      return new DaemonError(`monerod ${path}: gave up after ${callBudgetMs} ms (${attempts} attempt(s) on ${n} node(s)); last: ${last}`, { cause: lastError });
+    };
+    for (let round = 0; round <= retries; round++) {
+      if (round > 0) {
+        const pause = Math.min(backoffMs(round - 1), deadline - Date.now());
+        if (pause <= 0) throw giveUp();
+        await sleep(pause);
       }
+      const wrongNetwork: Endpoint[] = [];
+      let best: { value: T; index: number } | null = null;
+      for (let k = 0; k < n; k++) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw giveUp();
+        const index = (preferred + k) % n;
+        const endpoint = endpoints[index]!;
+        current = index;
+        try {
+          const timeout = Math.min(timeoutMs, remaining);
+          if (!how.reportsNetwork) await checkNetwork(endpoint, timeout);
+          attempts++;
+          const value = read(await postOnce(endpoint, path, body, timeout), endpoint.base + path);
+          if (how.reportsNetwork) judgeNetwork(endpoint, how.reportsNetwork(value));
+          if (how.prefer && !how.prefer.fit(value)) {
+            if (!best || how.prefer.rank(value) > how.prefer.rank(best.value)) best = { value, index };
+            continue;
+          }
+          preferred = index;
+          return value;
+        } catch (error) {
+          if (error instanceof NodeOnWrongNetwork) {
+            wrongNetwork.push(endpoint);
+            continue;
+          }
+          if (!(error instanceof TransientError)) throw error;
+          lastError = error;
+        }
+      }
+      if (best) {
+        preferred = current = best.index;
+        return best.value;
+      }
+      // Every node serves another network: asking again will not change that within this call.
+      const first = wrongNetwork[0];
+      if (first && wrongNetwork.length === n) throw new WrongNetworkError(first.nettype ?? "?", opts.network ?? "?", first.base);
     }
     const last = lastError instanceof Error ? lastError.message : String(lastError);
     throw new DaemonError(`monerod ${path}: failed ${attempts} attempt(s) on ${n} node(s); last: ${last}`, {
@@ -173,22 +277,8 @@ export function createMoneroDaemon(opts: DaemonOptions) {
     });
   }
 
-  function jsonRpc<T>(method: string, params: unknown, read: (result: Record<string, unknown>, where: string) => T): Promise<T> {
-    return call("/json_rpc", { jsonrpc: "2.0", id: "0", method, params }, (json, endpointPath) => {
-      const where = `${endpointPath} ${method}`;
-      const envelope = asObject(json, where);
-      if (envelope.error !== undefined) {
-        const error = asObject(envelope.error, `${where} error`);
-        const code = typeof error.code === "number" ? error.code : undefined;
-        const message = `${where}: ${typeof error.message === "string" ? error.message : "error"} (code ${code ?? "?"})`;
-        if (code === RPC_CODE_BUSY) throw new TransientError(message);
-        throw new DaemonError(message, code === undefined ? undefined : { code });
-      }
-      const result = asObject(envelope.result, `${where} result`);
-      // Most JSON-RPC methods also carry a status; when present it has the same meaning as on the other paths.
-      if (result.status !== undefined) checkStatus(result.status, where);
-      return read(result, where);
-    });
+  function jsonRpc<T>(method: string, params: unknown, read: (result: Record<string, unknown>, where: string) => T, how?: CallOptions<T>): Promise<T> {
+    return call("/json_rpc", { jsonrpc: "2.0", id: "0", method, params }, jsonRpcReader(method, read), how);
   }
 
   function otherPath<T>(path: string, payload: unknown, read: (json: Record<string, unknown>, where: string) => T): Promise<T> {
@@ -200,16 +290,23 @@ export function createMoneroDaemon(opts: DaemonOptions) {
   }
 
   return {
-    async getInfo(): Promise<{ height: number; topBlockHash: string; restricted: boolean; nettype: string }> {
-      return jsonRpc("get_info", {}, (r, where) => {
-        const height = asHeight(r.height, `${where} height`);
-        if (height < 1) throw new TransientError(`${where}: block count ${height} < 1`);
-        return {
-          height,
-          topBlockHash: asHash(r.top_block_hash, `${where} top_block_hash`),
-          restricted: r.restricted === undefined ? false : asBoolean(r.restricted, `${where} restricted`),
-          nettype: asString(r.nettype, `${where} nettype`),
-        };
+    /** Base URL (no credentials) of the node asked last. */
+    node(): string {
+      return endpoints[current]!.base;
+    },
+
+    /**
+     * The node's block count and top, its network, and whether it says it is still syncing. With
+     * several nodes, the first (preferred first) that is in sync with a top at or above `atLeast`;
+     * when none is, the best of the others (in sync before syncing, then the highest), for the
+     * caller to judge.
+     */
+    async getInfo(opts?: { atLeast?: number }): Promise<DaemonInfo> {
+      const atLeast = opts?.atLeast ?? -1;
+      const inSync = (info: DaemonInfo) => info.synchronized && !info.busySyncing;
+      return jsonRpc("get_info", {}, readInfoResult, {
+        reportsNetwork: (info) => info.nettype,
+        prefer: { fit: (info) => inSync(info) && info.height - 1 >= atLeast, rank: (info) => (inSync(info) ? 2 ** 40 : 0) + info.height },
       });
     },
 
@@ -282,8 +379,46 @@ function toEndpoint(raw: string, user: string | undefined, pass: string | undefi
     base: url.href.replace(/\/+$/, ""),
     digest: credentials ? createDigestSession(credentials) : null,
     queue: Promise.resolve(),
+    nettype: null,
   };
 }
+
+/** Checks a JSON-RPC envelope (error, result, status) and reads its result. */
+function jsonRpcReader<T>(method: string, read: (result: Record<string, unknown>, where: string) => T) {
+  return (json: unknown, endpointPath: string): T => {
+    const where = `${endpointPath} ${method}`;
+    const envelope = asObject(json, where);
+    if (envelope.error !== undefined) {
+      const error = asObject(envelope.error, `${where} error`);
+      const code = typeof error.code === "number" ? error.code : undefined;
+      const message = `${where}: ${typeof error.message === "string" ? error.message : "error"} (code ${code ?? "?"})`;
+      if (code === RPC_CODE_BUSY) throw new TransientError(message);
+      throw new DaemonError(message, code === undefined ? undefined : { code });
+    }
+    const result = asObject(envelope.result, `${where} result`);
+    // Most JSON-RPC methods also carry a status; when present it has the same meaning as on the other paths.
+    if (result.status !== undefined) checkStatus(result.status, where);
+    return read(result, where);
+  };
+}
+
+const GET_INFO_BODY = JSON.stringify({ jsonrpc: "2.0", id: "0", method: "get_info", params: {} });
+
+function readInfoResult(r: Record<string, unknown>, where: string): DaemonInfo {
+  const height = asHeight(r.height, `${where} height`);
+  if (height < 1) throw new TransientError(`${where}: block count ${height} < 1`);
+  return {
+    height,
+    topBlockHash: asHash(r.top_block_hash, `${where} top_block_hash`),
+    restricted: optionalBoolean(r.restricted, false, `${where} restricted`),
+    nettype: asString(r.nettype, `${where} nettype`),
+    // Absent on nodes that do not report it: no claim either way, so not taken as syncing.
+    synchronized: optionalBoolean(r.synchronized, true, `${where} synchronized`),
+    busySyncing: optionalBoolean(r.busy_syncing, false, `${where} busy_syncing`),
+  };
+}
+
+const readInfo = jsonRpcReader("get_info", readInfoResult);
 
 function readHeader(value: unknown, height: number, where: string): BlockHeader {
   const h = asObject(value, where);
@@ -394,6 +529,10 @@ function asHeight(value: unknown, where: string): number {
 function asBoolean(value: unknown, where: string): boolean {
   if (typeof value !== "boolean") throw new TransientError(`${where}: not a boolean`);
   return value;
+}
+
+function optionalBoolean(value: unknown, absent: boolean, where: string): boolean {
+  return value === undefined ? absent : asBoolean(value, where);
 }
 
 function asString(value: unknown, where: string): string {

@@ -7,9 +7,11 @@ import { parseScanTx, type ScanTx } from "./tx";
 
 export function xmrSource(daemon: MoneroDaemon): ChainSource<ScanTx> {
   return {
-    async tipHeight() {
-      return (await daemon.getInfo()).height - 1;
+    async tip(atLeast) {
+      const info = await daemon.getInfo({ atLeast });
+      return { height: info.height - 1, hash: info.topBlockHash, syncing: !info.synchronized || info.busySyncing, network: info.nettype };
     },
+    node: () => daemon.node(),
     async block(height): Promise<ChainBlock<ScanTx>> {
       const b = await daemon.getBlock(height);
       const { txs, missed } = await daemon.getTransactions(b.txHashes);
