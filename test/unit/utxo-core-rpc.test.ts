@@ -10,6 +10,8 @@ import { parseAccountKey } from "../../src/chains/utxo/keys";
 import { utxoNetwork } from "../../src/chains/utxo/networks";
 import { startLitecoinRegtest, type LitecoinRegtest } from "../e2e/support/litecoin-regtest";
 import { freePort } from "../e2e/support/ports";
+import { WrongNetworkError } from "../../src/chains/network-check";
+import { NodeError } from "../../src/chains/node-error";
 
 const vectors = JSON.parse(readFileSync(new URL("../vectors/utxo.json", import.meta.url), "utf8"));
 const REGTEST = utxoNetwork("LTC", "regtest");
@@ -136,6 +138,23 @@ describe("against litecoind regtest", () => {
     expect(found.get(txid)?.txid).toBe(txid);
   });
 
+  it("gives active-chain hashes by height and blocks' txids, null above the tip", async () => {
+    const { client, urls } = recording();
+    const tip = (await client.getBlockchainInfo()).blocks;
+    const hashes = await client.getBlockHashes([0, tip, tip + 1]);
+    expect(hashes.get(0)).toBe("530827f38f93b43ed12af0b3ad25a288dc02ed74d6d7857862df51fc56c416f9");
+    expect(hashes.get(tip + 1)).toBeNull();
+    const blocks = await client.getBlockTxids([hashes.get(tip)!, UNKNOWN_TXID]);
+    const top = await client.getBlock(hashes.get(tip)!);
+    expect(blocks.get(top.hash)).toEqual({ hash: top.hash, height: tip, confirmations: 1, txids: top.txs.map((t) => t.txid) });
+    expect(blocks.get(UNKNOWN_TXID)).toBeNull();
+    expect(urls).toHaveLength(4);
+  });
+
+  it("reads no full-RBF policy from Litecoin 0.21, which does not report one", async () => {
+    expect(await recording().client.getMempoolInfo()).toEqual({ fullRbf: null });
+  });
+
   it("splits a large request into batches of maxBatch", async () => {
     const { client, urls } = recording({ maxBatch: 2 });
     const results = await client.batch([0, 1, 2, 3, 4].map((h) => ({ method: "getblockhash", params: [h] })));
@@ -158,6 +177,8 @@ describe("against litecoind regtest", () => {
     const { client, urls, waits } = recording({ urls: [wrong] });
     const error = await client.getBlockchainInfo().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoreRpcError);
+    // The watcher logs a node's failures as one line: they are NodeErrors.
+    expect(error).toBeInstanceOf(NodeError);
     expect(error).toMatchObject({ kind: "auth" });
     expect((error as Error).message).toContain(`${chain.url}: HTTP 401, credentials rejected`);
     expect((error as Error).message).not.toContain("not-the-password");
@@ -353,6 +374,24 @@ describe("against servers that misbehave", () => {
   ])("never passes a block with %s as data", async (_, body) => {
     const server = await localServer((__, ___, ____, res) => reply(res, 200, body));
     await expect(fastClient([server.url]).client.getBlock(BLOCK_HASH)).rejects.toMatchObject({ kind: "unavailable" });
+  });
+
+  it("reads Bitcoin Core's full-RBF policy from getmempoolinfo", async () => {
+    const server = await localServer(answering(() => ({ result: { loaded: true, size: 0, fullrbf: true }, error: null })));
+    expect(await fastClient([server.url]).client.getMempoolInfo()).toEqual({ fullRbf: true });
+  });
+
+  it("asks a node which chain it serves once before using it, and names the first node on another chain when no node is left", async () => {
+    const info = (chain: string) => ({ chain, blocks: 7, headers: 7, bestblockhash: "11".repeat(32), initialblockdownload: false });
+    const main = await localServer(answering((method) => ({ result: method === "getblockchaininfo" ? info("main") : [], error: null })));
+    const test = await localServer(answering((method) => ({ result: method === "getblockchaininfo" ? info("test") : [], error: null })));
+    const { client } = fastClient([main.url, test.url], { chain: "regtest" });
+    const error = await client.getRawMempool().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WrongNetworkError);
+    expect(error).toMatchObject({ network: "main", expected: "regtest", node: main.url });
+    expect([main.requests(), test.requests()]).toEqual([1, 1]);
+    await expect(client.getRawMempool()).rejects.toBeInstanceOf(WrongNetworkError);
+    expect([main.requests(), test.requests()]).toEqual([1, 1]);
   });
 
   it("refuses bad arguments before sending anything", async () => {

@@ -1,6 +1,9 @@
 // Bitcoin Core-compatible JSON-RPC client (bitcoind, litecoind) for the UTXO chain watcher: chain info,
-// blocks, mempool and transactions, with batches, retries, failover and shape checks on every answer.
+// blocks, mempool and transactions, with batches, retries, failover, the network check of every node
+// before it is used, and shape checks on every answer.
 import { base64 } from "@scure/base";
+import { WrongNetworkError } from "../network-check";
+import { NodeError } from "../node-error";
 
 export interface CoreRpcOptions {
   /** Node URLs, tried in turn; `http://user:pass@host:port[/wallet/name]` carries per-node credentials. */
@@ -16,6 +19,12 @@ export interface CoreRpcOptions {
   maxBatch?: number;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The network check: the `getblockchaininfo.chain` every node must report (`main`, `test`, `signet`,
+   * `regtest`). A node is asked before its first use and at every getBlockchainInfo; one on another chain
+   * is skipped like a failing node, and when no other is left the call throws WrongNetworkError. Unset: no check.
+   */
+  chain?: string;
 }
 
 /**
@@ -23,7 +32,7 @@ export interface CoreRpcOptions {
  * `auth`: every node refused the credentials; `http`: a reply no retry can fix (e.g. 404 on a bad path);
  * `unavailable`: every node failed on every retry (down, timing out, warming up or answering garbage).
  */
-export class CoreRpcError extends Error {
+export class CoreRpcError extends NodeError {
   readonly kind: "rpc" | "auth" | "http" | "unavailable";
   readonly code: number | undefined;
   constructor(message: string, kind: CoreRpcError["kind"], options?: { code?: number; cause?: unknown }) {
@@ -47,6 +56,24 @@ export interface BlockchainInfo {
   headers: number;
   bestBlockHash: string;
   initialBlockDownload: boolean;
+}
+
+/** Still catching up: in initial block download, or with headers it has not validated the blocks of yet. */
+export function isSyncing(info: BlockchainInfo): boolean {
+  return info.initialBlockDownload || info.headers > info.blocks;
+}
+
+export interface BlockTxids {
+  hash: string;
+  height: number;
+  /** -1 for a block off the active chain. */
+  confirmations: number;
+  txids: string[];
+}
+
+export interface MempoolInfo {
+  /** The node replaces any unconfirmed tx, signalling or not (Core 24-29 `fullrbf`); null when it does not say. */
+  fullRbf: boolean | null;
 }
 
 export interface Outpoint {
@@ -98,7 +125,7 @@ export interface CoreRawTx extends CoreTx {
 }
 
 export interface MempoolEntry {
-  /** BIP125 signalling (own or inherited); null when the node does not say (full-RBF nodes may not). */
+  /** BIP125 signalling (own or inherited); null when the node does not say (newer, full-RBF-only Core). */
   bip125Replaceable: boolean | null;
   /** When the node first saw it, seconds since the epoch. */
   time: number;
@@ -112,6 +139,7 @@ export type BatchResult = { ok: true; result: unknown } | { ok: false; error: Co
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_RETRIES = 3;
 const DEFAULT_MAX_BATCH = 100;
+const BLOCKS_PER_BATCH = 10;
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 5_000;
 
@@ -119,11 +147,27 @@ const BACKOFF_CAP_MS = 5_000;
 class TransientError extends Error {}
 /** This node refuses our credentials: skipped for the rest of the call, never retried. */
 class CredentialsRefused extends Error {}
+/** This node serves another chain: skipped for the rest of the call, never retried within it. */
+class NodeOnWrongChain extends Error {}
 
 interface Endpoint {
   /** URL without credentials: safe to put in messages. */
   url: string;
   authorization: string | null;
+  /** The `chain` the node reported at its latest getblockchaininfo; null until asked. */
+  chain: string | null;
+}
+
+/** Which of several nodes' answers to take: the first fit one, else the best ranked (see getBlockchainInfo). */
+interface Preference<T> {
+  fit(value: T): boolean;
+  rank(value: T): number;
+}
+
+interface ExchangeOptions<T> {
+  /** The answer says which chain the node serves (getblockchaininfo): the network check is made on it. */
+  reportsChain?: (value: T) => string;
+  prefer?: Preference<T>;
 }
 
 /** One call of a batch. */
@@ -145,6 +189,8 @@ export function createCoreRpc(opts: CoreRpcOptions) {
   const doFetch: typeof fetch = opts.fetch ?? ((input, init) => fetch(input, init));
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let preferred = 0;
+  /** The endpoint of the latest attempt, for logs. */
+  let current = 0;
   let nextId = 1;
 
   async function post(endpoint: Endpoint, body: string): Promise<{ status: number; text: string }> {
@@ -169,23 +215,48 @@ export function createCoreRpc(opts: CoreRpcOptions) {
     return { status: response.status, text };
   }
 
+  /** The network check: records what the node says it serves, and skips it when that is another chain. */
+  function judgeChain(endpoint: Endpoint, chain: string): void {
+    endpoint.chain = chain;
+    if (opts.chain !== undefined && chain !== opts.chain) throw new NodeOnWrongChain(endpoint.url);
+  }
+
+  /** Before a node's first use: asks it which chain it serves (once; getBlockchainInfo asks every time). */
+  async function checkChain(endpoint: Endpoint): Promise<void> {
+    if (opts.chain === undefined) return;
+    if (endpoint.chain === null) {
+      const where = `${endpoint.url} getblockchaininfo`;
+      const { status, text } = await post(endpoint, JSON.stringify({ jsonrpc: "1.0", id: nextId++, method: "getblockchaininfo", params: [] }));
+      const outcome = readOutcome(asObject(parseBody(text, status, where, DOUBLE_AMOUNTS).json, where), status, where);
+      // A node that cannot say which chain it serves is not used for this call; another may be.
+      if (!outcome.ok) throw new TransientError(outcome.error.message);
+      endpoint.chain = asString(asObject(outcome.result, where).chain, `${where} chain`);
+    }
+    judgeChain(endpoint, endpoint.chain);
+  }
+
   /**
    * One logical request (a call or a batch chunk): every URL in turn, then `retries` more rounds with
-   * backoff. `read` turns the parsed body into data or throws TransientError for garbage.
+   * backoff. `read` turns the parsed body into data or throws TransientError for garbage. With `prefer`,
+   * a node whose answer is not fit is passed over for the next; when none is, the best ranked is taken.
    */
-  async function exchange<T>(payload: unknown, what: string, read: (body: Body, where: string) => T): Promise<T> {
+  async function exchange<T>(payload: unknown, what: string, read: (body: Body, where: string) => T, how: ExchangeOptions<T> = {}): Promise<T> {
     const body = JSON.stringify(payload);
     const n = endpoints.length;
     const refused = new Set<number>();
     let lastError: unknown;
     for (let round = 0; round <= retries; round++) {
       if (round > 0) await sleep(backoffMs(round - 1));
+      const wrongChain: Endpoint[] = [];
+      let best: { value: T; index: number } | null = null;
       for (let k = 0; k < n; k++) {
         const index = (preferred + k) % n;
         if (refused.has(index)) continue;
         const endpoint = endpoints[index]!;
         const where = `${endpoint.url} ${what}`;
+        current = index;
         try {
+          if (!how.reportsChain) await checkChain(endpoint);
           const { status, text } = await post(endpoint, body);
           let value: T;
           try {
@@ -194,9 +265,18 @@ export function createCoreRpc(opts: CoreRpcOptions) {
             if (!(error instanceof NeedsSourceDigits)) throw error;
             value = read(parseBody(text, status, where, "source"), where);
           }
+          if (how.reportsChain) judgeChain(endpoint, how.reportsChain(value));
+          if (how.prefer && !how.prefer.fit(value)) {
+            if (!best || how.prefer.rank(value) > how.prefer.rank(best.value)) best = { value, index };
+            continue;
+          }
           preferred = index;
           return value;
         } catch (error) {
+          if (error instanceof NodeOnWrongChain) {
+            wrongChain.push(endpoint);
+            continue;
+          }
           if (error instanceof CredentialsRefused) {
             refused.add(index);
             lastError = error;
@@ -207,6 +287,13 @@ export function createCoreRpc(opts: CoreRpcOptions) {
           lastError = error;
         }
       }
+      if (best) {
+        preferred = current = best.index;
+        return best.value;
+      }
+      // Every node left serves another chain: asking again will not change that within this call.
+      const first = wrongChain[0];
+      if (first && wrongChain.length + refused.size === n) throw new WrongNetworkError(first.chain ?? "?", opts.chain ?? "?", first.url);
     }
     const last = lastError instanceof Error ? lastError.message : String(lastError);
     throw new CoreRpcError(`core rpc ${what}: failed ${retries + 1} round(s) over ${n} node(s); last: ${last}`, "unavailable", {
@@ -216,24 +303,35 @@ export function createCoreRpc(opts: CoreRpcOptions) {
 
   // "1.0" on purpose: litecoind 0.21 and Bitcoin Core 28+ then both answer in the legacy style (error: null,
   // HTTP 500 on errors); 2.0-style replies (no error key, errors with HTTP 200) are read as well.
-  function request<T>(method: string, params: unknown[], read: (result: unknown, where: string, amounts: Amounts) => T): Promise<T> {
+  function request<T>(method: string, params: unknown[], read: (result: unknown, where: string, amounts: Amounts) => T, how?: ExchangeOptions<T>): Promise<T> {
     const id = nextId++;
-    return exchange({ jsonrpc: "1.0", id, method, params }, method, (body, where) => {
-      const envelope = asObject(body.json, where);
-      // Some proxies and Core 28+ in JSON-RPC 2.0 mode leave out `id` on errors; a wrong id is someone else's answer.
-      if (envelope.id !== undefined && envelope.id !== null && envelope.id !== id) throw new TransientError(`${where}: reply for id ${String(envelope.id)}, asked ${id}`);
-      const outcome = readOutcome(envelope, body.status, where);
-      if (!outcome.ok) throw outcome.error;
-      return read(outcome.result, where, body.amounts);
-    });
+    return exchange(
+      { jsonrpc: "1.0", id, method, params },
+      method,
+      (body, where) => {
+        const envelope = asObject(body.json, where);
+        // Some proxies and Core 28+ in JSON-RPC 2.0 mode leave out `id` on errors; a wrong id is someone else's answer.
+        if (envelope.id !== undefined && envelope.id !== null && envelope.id !== id) throw new TransientError(`${where}: reply for id ${String(envelope.id)}, asked ${id}`);
+        const outcome = readOutcome(envelope, body.status, where);
+        if (!outcome.ok) throw outcome.error;
+        return read(outcome.result, where, body.amounts);
+      },
+      how,
+    );
   }
 
-  /** Calls in JSON-RPC batches of at most maxBatch; per-call failures come back as values, in order. */
-  async function batchOf<T>(requests: RpcCall[], what: string, read: (result: unknown, where: string, amounts: Amounts) => T): Promise<({ ok: true; value: T } | { ok: false; error: CoreRpcError })[]> {
+  /** Calls in JSON-RPC batches of at most `size` (maxBatch); per-call failures come back as values, in order. */
+  async function batchOf<T>(
+    requests: RpcCall[],
+    what: string,
+    read: (result: unknown, where: string, amounts: Amounts) => T,
+    size = maxBatch,
+  ): Promise<({ ok: true; value: T } | { ok: false; error: CoreRpcError })[]> {
     const out: ({ ok: true; value: T } | { ok: false; error: CoreRpcError })[] = [];
+    const step = Math.min(size, maxBatch);
     // Sequential on purpose: one node, bounded work per tick; parallel chunks would only queue in its RPC threads.
-    for (let start = 0; start < requests.length; start += maxBatch) {
-      const chunk = requests.slice(start, start + maxBatch).map((r) => ({ jsonrpc: "1.0", id: nextId++, method: r.method, params: r.params }));
+    for (let start = 0; start < requests.length; start += step) {
+      const chunk = requests.slice(start, start + step).map((r) => ({ jsonrpc: "1.0", id: nextId++, method: r.method, params: r.params }));
       const part = await exchange(chunk, `${what} (batch of ${chunk.length})`, (body, where) => {
         if (!Array.isArray(body.json)) {
           // A batch the node could not take at all comes back as one error object.
@@ -263,21 +361,39 @@ export function createCoreRpc(opts: CoreRpcOptions) {
     return out;
   }
 
-  /** A map from each txid to its answer; `notFound` codes become null, other failures throw. */
-  async function perTx<T>(txids: string[], method: string, params: (txid: string) => unknown[], read: (result: unknown, where: string, amounts: Amounts) => T): Promise<Map<string, T | null>> {
-    for (const txid of txids) if (!isHash(txid)) throw new TypeError(`core rpc ${method}: not a 64-char lowercase hex txid: ${txid}`);
-    const unique = [...new Set(txids)];
-    const results = await batchOf(unique.map((txid) => ({ method, params: params(txid) })), method, read);
-    const out = new Map<string, T | null>();
+  /** A map from each key to its answer, batched; the `notFound` error code becomes null, other failures throw. */
+  async function lookup<K, T>(
+    keys: K[],
+    method: string,
+    params: (key: K) => unknown[],
+    read: (result: unknown, where: string, amounts: Amounts) => T,
+    how: { notFound: number; size?: number },
+  ): Promise<Map<K, T | null>> {
+    const unique = [...new Set(keys)];
+    const results = await batchOf(unique.map((key) => ({ method, params: params(key) })), method, read, how.size);
+    const out = new Map<K, T | null>();
     results.forEach((result, i) => {
       if (result.ok) out.set(unique[i]!, result.value);
-      else if (result.error.code === RPC_INVALID_ADDRESS_OR_KEY) out.set(unique[i]!, null);
+      else if (result.error.code === how.notFound) out.set(unique[i]!, null);
       else throw result.error;
     });
     return out;
   }
 
+  function perTx<T>(txids: string[], method: string, params: (txid: string) => unknown[], read: (result: unknown, where: string, amounts: Amounts) => T): Promise<Map<string, T | null>> {
+    for (const txid of txids) if (!isHash(txid)) throw new TypeError(`core rpc ${method}: not a 64-char lowercase hex txid: ${txid}`);
+    return lookup(txids, method, params, read, { notFound: RPC_INVALID_ADDRESS_OR_KEY });
+  }
+
   return {
+    /** The chain every node must report (CoreRpcOptions.chain); null when nodes are not checked. */
+    chain: opts.chain ?? null,
+
+    /** URL (no credentials) of the node asked last. */
+    node(): string {
+      return endpoints[current]!.url;
+    },
+
     /** Any method, result unchecked: for tests and one-off tools; the typed calls below are for the watcher. */
     call(method: string, params: unknown[] = []): Promise<unknown> {
       return request(method, params, (result) => result);
@@ -289,17 +405,54 @@ export function createCoreRpc(opts: CoreRpcOptions) {
       return results.map((r) => (r.ok ? { ok: true as const, result: r.value } : r));
     },
 
-    async getBlockchainInfo(): Promise<BlockchainInfo> {
-      return request("getblockchaininfo", [], (result, where) => {
-        const r = asObject(result, where);
-        return {
-          chain: asString(r.chain, `${where} chain`),
-          blocks: asHeight(r.blocks, `${where} blocks`),
-          headers: asHeight(r.headers, `${where} headers`),
-          bestBlockHash: asHash(r.bestblockhash, `${where} bestblockhash`),
-          initialBlockDownload: asBoolean(r.initialblockdownload, `${where} initialblockdownload`),
-        };
+    /**
+     * The node's chain, tip and sync state; also the network check of the node that answers. With several
+     * nodes, the first (preferred first) that is in sync with a tip at or above `atLeast`; when none is,
+     * the best of the others (in sync before syncing, then the highest), for the caller to judge.
+     */
+    async getBlockchainInfo(how?: { atLeast?: number }): Promise<BlockchainInfo> {
+      const atLeast = how?.atLeast ?? -1;
+      return request(
+        "getblockchaininfo",
+        [],
+        (result, where) => {
+          const r = asObject(result, where);
+          return {
+            chain: asString(r.chain, `${where} chain`),
+            blocks: asHeight(r.blocks, `${where} blocks`),
+            headers: asHeight(r.headers, `${where} headers`),
+            bestBlockHash: asHash(r.bestblockhash, `${where} bestblockhash`),
+            initialBlockDownload: asBoolean(r.initialblockdownload, `${where} initialblockdownload`),
+          };
+        },
+        {
+          reportsChain: (info) => info.chain,
+          prefer: { fit: (info) => !isSyncing(info) && info.blocks >= atLeast, rank: (info) => (isSyncing(info) ? 0 : 2 ** 40) + info.blocks },
+        },
+      );
+    },
+
+    /** Active-chain block hashes by height, batched; null for a height above the tip. */
+    async getBlockHashes(heights: number[]): Promise<Map<number, string | null>> {
+      heights.forEach(assertHeight);
+      return lookup(heights, "getblockhash", (height) => [height], (result, where) => asHash(result, where), { notFound: RPC_INVALID_PARAMETER });
+    },
+
+    /**
+     * Blocks by hash with their txids only (getblock verbosity 1), batched a few at a time: a mainnet
+     * block's list is ~200 KB. null for a hash the node does not know.
+     */
+    async getBlockTxids(hashes: string[]): Promise<Map<string, BlockTxids | null>> {
+      for (const hash of hashes) if (!isHash(hash)) throw new TypeError(`core rpc getblock: not a 64-char lowercase hex hash: ${hash}`);
+      return lookup(hashes, "getblock", (hash) => [hash, 1], (result, where) => readBlockTxids(result, where), {
+        notFound: RPC_INVALID_ADDRESS_OR_KEY,
+        size: BLOCKS_PER_BATCH,
       });
+    },
+
+    /** Height of the node's top block. */
+    async getBlockCount(): Promise<number> {
+      return request("getblockcount", [], (result, where) => asHeight(result, where));
     },
 
     /** Past the tip this fails with kind `rpc`, code RPC_INVALID_PARAMETER (-8). */
@@ -333,6 +486,13 @@ export function createCoreRpc(opts: CoreRpcOptions) {
     async getMempoolEntries(txids: string[]): Promise<Map<string, MempoolEntry | null>> {
       return perTx(txids, "getmempoolentry", (txid) => [txid], (result, where, amounts) => readMempoolEntry(result, where, amounts));
     },
+
+    async getMempoolInfo(): Promise<MempoolInfo> {
+      return request("getmempoolinfo", [], (result, where) => {
+        const r = asObject(result, where);
+        return { fullRbf: r.fullrbf === undefined ? null : asBoolean(r.fullrbf, `${where} fullrbf`) };
+      });
+    },
   };
 
   function toEndpoint(raw: string, user: string | undefined, pass: string | undefined): Endpoint {
@@ -353,6 +513,7 @@ export function createCoreRpc(opts: CoreRpcOptions) {
     return {
       url: url.href,
       authorization: credentials === null ? null : `Basic ${base64.encode(new TextEncoder().encode(credentials))}`,
+      chain: null,
     };
   }
 }
@@ -511,6 +672,16 @@ function readBlock(value: unknown, hash: string, where: string, amounts: Amounts
     medianTime: asHeight(b.mediantime, `${where} mediantime`),
     confirmations: asInteger(b.confirmations, `${where} confirmations`),
     txs,
+  };
+}
+
+function readBlockTxids(value: unknown, where: string): BlockTxids {
+  const b = asObject(value, where);
+  return {
+    hash: asHash(b.hash, `${where} hash`),
+    height: asHeight(b.height, `${where} height`),
+    confirmations: asInteger(b.confirmations, `${where} confirmations`),
+    txids: asArray(b.tx, `${where} tx`).map((t, i) => asHash(t, `${where} tx[${i}]`)),
   };
 }
 
