@@ -5,9 +5,10 @@ import type { Coin } from "../domain/coins";
 import type { Env } from "../env";
 import type { ChainAdapter, ChainSource } from "./adapter";
 import type { ChainModule, CoinFacts, CoinModule, CoinRuntime } from "./module";
+import { utxoModule } from "./utxo/module";
 import { xmrModule } from "./xmr/module";
 
-const MODULES: readonly ChainModule[] = [xmrModule];
+const MODULES: readonly ChainModule[] = [xmrModule, utxoModule];
 
 const byCoin = new Map<Coin, CoinModule>(MODULES.flatMap((m) => m.coins.map((c) => [c.facts.coin, c] as const)));
 

@@ -11,10 +11,10 @@ import { startService, watchStream, type Service } from "./support/service";
 const POLL_SECONDS = 1;
 const MONITORING_SECONDS = 20;
 
-type Derivation = { chain: string; script_type: string; branch: string; extended_key: string; addresses: { index: number; address: string }[] };
-const merchant = (vectors.litecoin_core_derivations as unknown as Derivation[]).find((d) => d.chain === "regtest" && d.script_type === "p2wpkh" && d.branch === "0")!;
+type Derivation = { chain: string; script_type: string; branch: number; extended_key: string; addresses: { index: number; address: string }[] };
+const merchant = (vectors.litecoin_core_derivations as unknown as Derivation[]).find((d) => d.chain === "regtest" && d.script_type === "p2wpkh" && d.branch === 0)!;
 /** A second merchant whose invoices the first one's payments must never touch. */
-const stranger = (vectors.litecoin_core_derivations as unknown as Derivation[]).find((d) => d.chain === "regtest" && d.script_type === "p2pkh" && d.branch === "0")!;
+const stranger = (vectors.litecoin_core_derivations as unknown as Derivation[]).find((d) => d.chain === "regtest" && d.script_type === "p2pkh" && d.branch === 0)!;
 
 let chain: LitecoinRegtest;
 let service: Service;
@@ -117,6 +117,16 @@ describe("Litecoin payments against a real litecoind", () => {
     const late = await service.sql<{ in_time: number }>("SELECT in_time FROM payments WHERE invoice_id = ?", inv.paymentId);
     expect(late).toEqual([{ in_time: 0 }]);
     await chain.mine(1);
+  });
+
+  it("4b. paid in time, confirmations after expiresAt: CONFIRMED, never EXPIRED", async () => {
+    const inv = await invoice(0.16, 1, 10n);
+    await chain.send(inv.address, 16_000_000n);
+    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    await new Promise((r) => setTimeout(r, 11_000));
+    await chain.mine(1);
+    await stream.until(reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
+    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
   });
 
   it("5. 0 confirmations means 1 for a replaceable (BIP125) payment; a final one confirms on sight", async () => {

@@ -90,5 +90,8 @@ export function utxoAdapter(coin: UtxoChainCoin, network: UtxoNetworkName): Utxo
       }
       return found;
     },
+    outputMatchKeys(tx: UtxoTx): string[] {
+      return tx.coinbase ? [] : tx.outputs.map((o) => o.script);
+    },
   };
 }
