@@ -21,11 +21,11 @@ export const keySets = sqliteTable(
       .notNull()
       .references(() => users.id),
     coin: integer("coin").notNull(),
-    /** Public identity of the keys (XMR: public spend key hex); unique per coin across users. */
+    /** Public identity of the keys, as the chain module defines it; unique per coin across users. */
     fingerprint: text("fingerprint").notNull(),
     /** Public key material as JSON. */
     publicKeys: text("public_keys").notNull(),
-    /** Secret watch-only material (XMR: private view key), AES-GCM sealed; null for chains without one. */
+    /** Secret watch-only material (a view key), AES-GCM sealed; null for chains without one. */
     sealedSecret: text("sealed_secret"),
     nextIndex: integer("next_index").notNull(),
     active: integer("active", { mode: "boolean" }).notNull(),
@@ -82,7 +82,7 @@ export const payments = sqliteTable(
     coin: integer("coin").notNull(),
     txHash: text("tx_hash").notNull(),
     outputIndex: integer("output_index").notNull(),
-    /** XMR: the one-time output key; a key credited once is never credited again (burning bug). */
+    /** The payment's identity as its module defines it (a one-time output key, or txid:vout); never credited twice. */
     outputKey: text("output_key").notNull(),
     amount: text("amount").notNull(),
     seenAt: integer("seen_at").notNull(),

@@ -6,7 +6,7 @@ import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 export { CoinType as Coin };
 type Coin = CoinType;
 
-/** The coin's name on the wire, e.g. "XMR". */
+/** The coin's name on the wire (its CoinType enum name). */
 export function tickerOf(coin: Coin): string {
   return CoinType[coin] ?? `coin ${coin}`;
 }

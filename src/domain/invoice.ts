@@ -19,9 +19,9 @@ export interface Invoice {
   readonly coin: Coin;
   readonly address: string;
   readonly keySetId: number;
-  /** Derivation index within the key set (XMR: subaddress minor, major 0). */
+  /** Derivation index within the key set (the module's: a subaddress or a /0/i index). */
   readonly addressIndex: number;
-  /** What the chain watcher matches outputs against (XMR: hex subaddress spend key D). */
+  /** What payments are matched against (the module's: a subaddress spend key, an output script). */
   readonly matchKey: string;
   readonly required: Atomic;
   readonly confirmationsRequired: number;

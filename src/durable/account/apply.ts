@@ -31,7 +31,7 @@ export interface FoundOutput {
   readonly invoiceId: InvoiceId;
   readonly txHash: string;
   readonly outputIndex: number;
-  /** Unique identity of the output on its chain (XMR: the one-time output key). */
+  /** The payment's identity on its chain, as its module defines it (see ChainAdapter.findPayments). */
   readonly outputKey: string;
   readonly amount: Atomic;
   /** Block height, or null for a pool tx. */
