@@ -4,6 +4,8 @@
 import { base64 } from "@scure/base";
 import { WrongNetworkError } from "../network-check";
 import { NodeError } from "../node-error";
+import { describeFetchError } from "../node-http";
+import { isHash, nodeJsonReaders } from "../node-json";
 
 export interface CoreRpcOptions {
   /** Node URLs, tried in turn; `http://user:pass@host:port[/wallet/name]` carries per-node credentials. */
@@ -145,6 +147,7 @@ const BACKOFF_CAP_MS = 5_000;
 
 /** Another attempt, or another node, may succeed: retried, then reported as `unavailable`. */
 class TransientError extends Error {}
+const { asObject, asArray, asHash, asBoolean, asString } = nodeJsonReaders((message) => new TransientError(message));
 /** This node refuses our credentials: skipped for the rest of the call, never retried. */
 class CredentialsRefused extends Error {}
 /** This node serves another chain: skipped for the rest of the call, never retried within it. */
@@ -750,35 +753,11 @@ function backoffMs(round: number): number {
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
-function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return `timed out after ${timeoutMs} ms`;
-  const message = error instanceof Error ? error.message : String(error);
-  const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : "";
-  return `network error: ${message}${cause}`;
-}
-
 function assertHeight(height: number): void {
   if (!Number.isSafeInteger(height) || height < 0) throw new TypeError(`core rpc: bad block height ${height}`);
 }
 
-const HASH_RE = /^[0-9a-f]{64}$/;
 const HEX_RE = /^(?:[0-9a-f]{2})*$/;
-const isHash = (value: unknown): value is string => typeof value === "string" && HASH_RE.test(value);
-
-function asObject(value: unknown, where: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TransientError(`${where}: not an object`);
-  return value as Record<string, unknown>;
-}
-
-function asArray(value: unknown, where: string): unknown[] {
-  if (!Array.isArray(value)) throw new TransientError(`${where}: not an array`);
-  return value;
-}
-
-function asHash(value: unknown, where: string): string {
-  if (!isHash(value)) throw new TransientError(`${where}: not a 64-char lowercase hex hash`);
-  return value;
-}
 
 function asHex(value: unknown, where: string): string {
   if (typeof value !== "string" || !HEX_RE.test(value)) throw new TransientError(`${where}: not lowercase hex`);
@@ -794,14 +773,4 @@ function asHeight(value: unknown, where: string): number {
   const n = asInteger(value, where);
   if (n < 0) throw new TransientError(`${where}: negative`);
   return n;
-}
-
-function asBoolean(value: unknown, where: string): boolean {
-  if (typeof value !== "boolean") throw new TransientError(`${where}: not a boolean`);
-  return value;
-}
-
-function asString(value: unknown, where: string): string {
-  if (typeof value !== "string") throw new TransientError(`${where}: not a string`);
-  return value;
 }

@@ -3,6 +3,8 @@
 // it is used, and shape checks so node garbage never passes as data.
 import { WrongNetworkError } from "../network-check";
 import { NodeError } from "../node-error";
+import { describeFetchError } from "../node-http";
+import { isHash, nodeJsonReaders } from "../node-json";
 import type { XmrNetwork } from "./address";
 import { createDigestSession, type DigestSession } from "./digest-auth";
 import { acceptsNettype } from "./network";
@@ -92,6 +94,7 @@ const STATUS_BUSY = "BUSY";
 
 /** The node misbehaved in a way another attempt or another node may not: retried, then reported. */
 class TransientError extends Error {}
+const { asObject, asArray, asHash, asBoolean, asString } = nodeJsonReaders((message) => new TransientError(message));
 
 /** This node serves another network: skipped, never retried within the call. */
 class NodeOnWrongNetwork extends Error {}
@@ -469,15 +472,6 @@ function backoffMs(round: number): number {
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
-function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
-    return `timed out after ${timeoutMs} ms`;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : "";
-  return `network error: ${message}${cause}`;
-}
-
 function nextMacrotask(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
@@ -495,24 +489,6 @@ function assertHeight(height: number): void {
   if (!Number.isSafeInteger(height) || height < 0) throw new TypeError(`monerod: bad block height ${height}`);
 }
 
-const HASH_RE = /^[0-9a-f]{64}$/;
-const isHash = (value: unknown): value is string => typeof value === "string" && HASH_RE.test(value);
-
-function asObject(value: unknown, where: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TransientError(`${where}: not an object`);
-  return value as Record<string, unknown>;
-}
-
-function asArray(value: unknown, where: string): unknown[] {
-  if (!Array.isArray(value)) throw new TransientError(`${where}: not an array`);
-  return value;
-}
-
-function asHash(value: unknown, where: string): string {
-  if (!isHash(value)) throw new TransientError(`${where}: not a 64-char lowercase hex hash`);
-  return value;
-}
-
 // monerod omits empty arrays, so absence means [].
 function asHashList(value: unknown, where: string): string[] {
   if (value === undefined) return [];
@@ -526,18 +502,8 @@ function asHeight(value: unknown, where: string): number {
   return value;
 }
 
-function asBoolean(value: unknown, where: string): boolean {
-  if (typeof value !== "boolean") throw new TransientError(`${where}: not a boolean`);
-  return value;
-}
-
 function optionalBoolean(value: unknown, absent: boolean, where: string): boolean {
   return value === undefined ? absent : asBoolean(value, where);
-}
-
-function asString(value: unknown, where: string): string {
-  if (typeof value !== "string") throw new TransientError(`${where}: not a string`);
-  return value;
 }
 
 function parseJsonString(value: unknown, where: string): unknown {

@@ -1,12 +1,11 @@
 // Starts a private Monero regtest chain for end-to-end tests: monerod (full + restricted RPC port) and
 // monero-wallet-rpc with a funded payer wallet; stop() ends exactly the processes it started.
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, rmSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDigestSession, type DigestSession } from "../../../src/chains/xmr/digest-auth";
 import { freePort } from "./ports";
+import { delay, launch, removeTempDir, stopProcess, trackTempDir, waitUntilAnswering, type Launched } from "./processes";
 
 /**
  * Throw-away payer wallet, generated offline once with monero-wallet-rpc 0.18.0.0 (`create_wallet`,
@@ -137,8 +136,8 @@ export async function startMoneroRegtest(opts: MoneroRegtestOptions = {}): Promi
     }
 
     await Promise.all([
-      waitUntilAnswering(daemon, () => jsonRpc(fullUrl, "get_block_count", {}, fullAuth, 1_000)),
-      waitUntilAnswering(daemon, () => jsonRpc(restrictedUrl, "get_block_count", {}, restrictedAuth, 1_000)),
+      waitUntilAnswering(daemon, () => jsonRpc(fullUrl, "get_block_count", {}, fullAuth, 1_000), READY_TIMEOUT_MS),
+      waitUntilAnswering(daemon, () => jsonRpc(restrictedUrl, "get_block_count", {}, restrictedAuth, 1_000), READY_TIMEOUT_MS),
     ]);
 
     if (wallet) {
@@ -147,7 +146,7 @@ export async function startMoneroRegtest(opts: MoneroRegtestOptions = {}): Promi
       await Promise.all([
         mine(PREMINE_BLOCKS),
         (async () => {
-          await waitUntilAnswering(payerWallet, () => jsonRpc(walletUrl, "get_version", {}, null, 1_000));
+          await waitUntilAnswering(payerWallet, () => jsonRpc(walletUrl, "get_version", {}, null, 1_000), READY_TIMEOUT_MS);
           await walletRpc("generate_from_keys", {
             filename: "payer",
             address: PAYER_WALLET.address,
@@ -214,150 +213,25 @@ export async function startMoneroRegtest(opts: MoneroRegtestOptions = {}): Promi
   };
 }
 
-interface Launched {
-  name: string;
-  child: ChildProcess;
-  exited: Promise<void>;
-  hasExited(): boolean;
-  logTail(): Promise<string>;
-}
-
-/**
- * Children and temp dirs of harnesses that have not been stopped. If the test process ends first
- * (normal exit, or the SIGTERM vitest sends its workers), they are killed and removed synchronously.
- */
-const orphans = { children: new Set<ChildProcess>(), dirs: new Set<string>() };
-const TERMINATING_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
-
-function reapOrphans(): void {
-  for (const child of orphans.children) {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-  }
-  for (const dir of orphans.dirs) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-  orphans.children.clear();
-  orphans.dirs.clear();
-}
-
-function onTerminatingSignal(signal: NodeJS.Signals): void {
-  reapOrphans();
-  uninstallReaper();
-  // With our listener gone, the default action (exit) applies again, unless someone else handles it.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
-let reaperInstalled = false;
-function installReaper(): void {
-  if (reaperInstalled) return;
-  reaperInstalled = true;
-  process.on("exit", reapOrphans);
-  for (const signal of TERMINATING_SIGNALS) process.on(signal, onTerminatingSignal);
-}
-
-function uninstallReaper(): void {
-  if (!reaperInstalled) return;
-  reaperInstalled = false;
-  process.off("exit", reapOrphans);
-  for (const signal of TERMINATING_SIGNALS) process.off(signal, onTerminatingSignal);
-}
-
-/** The processes one harness spawned. */
+/** The processes one harness spawned, and its temp dir (see processes.ts for the reaper behind both). */
 class ProcessGroup {
   private readonly launched: Launched[] = [];
 
   constructor(private readonly dir: string) {
-    orphans.dirs.add(dir);
-    installReaper();
+    trackTempDir(dir);
   }
 
   launch(command: string, args: string[], stdoutPath: string, logPath: string): Launched {
-    const out = openSync(stdoutPath, "a");
-    let child: ChildProcess;
-    try {
-      child = spawn(command, args, { stdio: ["ignore", out, out] });
-    } finally {
-      closeSync(out);
-    }
-    orphans.children.add(child);
-    let done = false;
-    let spawnError: Error | null = null;
-    const exited = new Promise<void>((resolve) => {
-      child.once("exit", () => {
-        done = true;
-        orphans.children.delete(child);
-        resolve();
-      });
-      child.once("error", (error) => {
-        spawnError = error;
-        done = true;
-        orphans.children.delete(child);
-        resolve();
-      });
-    });
-    // The reaper, not the child handle, keeps them from outliving the test process.
-    child.unref();
-    const launched: Launched = {
-      name: command,
-      child,
-      exited,
-      hasExited: () => done,
-      async logTail() {
-        if (spawnError) return `could not start ${command}: ${String(spawnError)} (is it on PATH?)`;
-        const parts = await Promise.all(
-          [stdoutPath, logPath].map(async (path) => {
-            const text = await readFile(path, "utf8").catch(() => "");
-            return `--- ${path} (last lines) ---\n${text.split("\n").slice(-25).join("\n")}`;
-          }),
-        );
-        return parts.join("\n");
-      },
-    };
-    this.launched.push(launched);
-    return launched;
+    const p = launch(command, args, stdoutPath, logPath);
+    this.launched.push(p);
+    return p;
   }
 
   /** Stops its processes (SIGTERM, then SIGKILL after the grace period) and removes the temp dir. */
   async stopAll(): Promise<void> {
-    await Promise.all(this.launched.map((p) => stopProcess(p)));
-    await rm(this.dir, { recursive: true, force: true });
-    orphans.dirs.delete(this.dir);
-    if (orphans.children.size === 0 && orphans.dirs.size === 0) uninstallReaper();
+    await Promise.all(this.launched.map((p) => stopProcess(p, STOP_GRACE_MS)));
+    await removeTempDir(this.dir);
   }
-}
-
-async function stopProcess(p: Launched): Promise<void> {
-  if (p.hasExited() || p.child.pid === undefined) return;
-  p.child.kill("SIGTERM");
-  const graceful = await Promise.race([p.exited.then(() => true), delay(STOP_GRACE_MS).then(() => false)]);
-  if (!graceful && !p.hasExited()) {
-    p.child.kill("SIGKILL");
-    await p.exited;
-  }
-}
-
-async function waitUntilAnswering(p: Launched, probe: () => Promise<unknown>): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let lastError: unknown = null;
-  while (Date.now() < deadline) {
-    if (p.hasExited()) {
-      throw new Error(`${p.name} exited during start-up\n${await p.logTail()}`);
-    }
-    try {
-      await probe();
-      return;
-    } catch (error) {
-      lastError = error;
-    }
-    await delay(50);
-  }
-  throw new Error(
-    `${p.name} did not answer within ${READY_TIMEOUT_MS / 1000} s (last error: ${String(lastError)})\n${await p.logTail()}`,
-  );
 }
 
 async function jsonRpc(
@@ -450,5 +324,3 @@ function asHash(value: unknown, what: string): string {
   if (typeof value !== "string" || !/^[0-9a-f]{64}$/.test(value)) throw new Error(`${what}: not a hash: ${String(value)}`);
   return value;
 }
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,6 @@
 // Child processes and temp dirs of the regtest harnesses: launched with their output in a log, awaited until
 // they answer, stopped one by one; whatever a crashed test leaves running is killed when the test process ends.
-// (monero-regtest.ts still carries its own copy of this; it can move here.)
+// Used by litecoin-regtest.ts and monero-regtest.ts.
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, rmSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
