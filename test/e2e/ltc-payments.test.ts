@@ -1,12 +1,13 @@
 // Litecoin payments end to end (the UTXO module; Bitcoin runs the same code against a Core node): a real
 // litecoind in regtest, a real payer wallet, and the Worker on workerd, observed through the public API
-// and stream. The merchant's key is the vectors' regtest account key (BIP84 test mnemonic).
+// and m.stream. The merchant's key is the vectors' regtest account key (BIP84 test mnemonic).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import { InvoiceStatusType as S } from "../../gen/invoice/v1/invoice_pb";
 import vectors from "../vectors/utxo.json";
 import { startLitecoinRegtest, type LitecoinRegtest } from "./support/litecoin-regtest";
-import { startService, watchStream, type Service } from "./support/service";
+import { MerchantSession } from "./support/merchant-session";
+import { startService, type Service } from "./support/service";
 
 const POLL_SECONDS = 1;
 const MONITORING_SECONDS = 20;
@@ -18,8 +19,7 @@ const stranger = (vectors.litecoin_core_derivations as unknown as Derivation[]).
 
 let chain: LitecoinRegtest;
 let service: Service;
-let userId: string;
-let stream: ReturnType<typeof watchStream>;
+let m: MerchantSession;
 
 beforeAll(async () => {
   chain = await startLitecoinRegtest();
@@ -29,26 +29,15 @@ beforeAll(async () => {
     LTC_POLL_SECONDS: String(POLL_SECONDS),
     MONITORING_SECONDS: String(MONITORING_SECONDS),
   });
-  userId = (await service.users.registerUser({})).userId;
-  await service.users.updateCryptoKeys({ userId, ltcReq: { masterPubKey: merchant.extended_key } });
-  stream = watchStream(service, { userId, afterEventId: 0n });
+  m = await MerchantSession.open(service, CoinType.LTC, { ltcReq: { masterPubKey: merchant.extended_key } }, POLL_SECONDS * 1000);
 }, 180_000);
 
 afterAll(async () => {
-  await stream?.close();
+  await m?.close();
   await service?.close();
   await chain?.stop();
 });
 
-async function invoice(amount: number, confirmations: number, timeout = 600n) {
-  const created = await service.invoices.createInvoice({ userId, coin: CoinType.LTC, amount, timeout, confirmations });
-  await stream.until(() => stream.statuses(created.paymentId).length > 0, 10_000, "the PENDING event");
-  return created;
-}
-
-const lastOf = (id: string) => stream.messages.filter((m) => m.invoice?.id === id).at(-1)!.invoice!;
-const reached = (id: string, status: S) => () => stream.statuses(id).includes(status);
-const quiet = (polls = 3) => new Promise((r) => setTimeout(r, polls * POLL_SECONDS * 1000 + 500));
 
 /** A tx spending the same inputs as `txid` but paying the payer itself, with a higher fee: an RBF double spend. */
 async function replaceWithSelfPayment(txid: string): Promise<string> {
@@ -68,127 +57,126 @@ async function replaceWithSelfPayment(txid: string): Promise<string> {
 
 describe("Litecoin payments against a real litecoind", () => {
   it("1. the first invoice gets the merchant wallet's own /0/0 address; a full payment shows as PENDING_MEMPOOL, then CONFIRMED after N blocks", async () => {
-    const inv = await invoice(1.25, 2);
+    const inv = await m.invoice(1.25, 2);
     expect(inv.address).toBe(merchant.addresses[0]!.address);
     const txid = await chain.send(inv.address, 125_000_000n);
-    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
-    expect(lastOf(inv.paymentId)).toMatchObject({ actualAmountExact: "1.25", txId: txid });
+    await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    expect(m.lastOf(inv.paymentId)).toMatchObject({ actualAmountExact: "1.25", txId: txid });
     await chain.mine(1);
-    await quiet();
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL]);
+    await m.quiet();
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL]);
     await chain.mine(1);
-    await stream.until(reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
+    await m.stream.until(m.reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
   });
 
   it("2. two partial payments: PENDING until the second covers the amount; an overpayment is credited in full", async () => {
-    const inv = await invoice(1, 1);
+    const inv = await m.invoice(1, 1);
     await chain.send(inv.address, 40_000_000n);
-    await quiet();
+    await m.quiet();
     const [partial] = (await service.invoices.getInvoices({ paymentIds: [inv.paymentId] })).invoices;
     expect(partial).toMatchObject({ status: S.PENDING, actualAmountExact: "0.4" });
     await chain.send(inv.address, 60_000_001n);
-    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
-    expect(lastOf(inv.paymentId).actualAmountExact).toBe("1.00000001");
+    await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    expect(m.lastOf(inv.paymentId).actualAmountExact).toBe("1.00000001");
     await chain.mine(1);
-    await stream.until(reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
+    await m.stream.until(m.reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
   });
 
   it("3. one tx paying two invoices credits each its own output; a stranger's invoice and tx stay apart", async () => {
     const other = (await service.users.registerUser({})).userId;
     await service.users.updateCryptoKeys({ userId: other, ltcReq: { masterPubKey: stranger.extended_key } });
     const theirs = await service.invoices.createInvoice({ userId: other, coin: CoinType.LTC, amount: 0.5, timeout: 600n, confirmations: 1 });
-    const a = await invoice(0.3, 1);
-    const b = await invoice(0.2, 1);
+    const a = await m.invoice(0.3, 1);
+    const b = await m.invoice(0.2, 1);
     await chain.payer("sendmany", "", { [a.address]: "0.3", [b.address]: "0.2" });
-    await stream.until(() => reached(a.paymentId, S.PENDING_MEMPOOL)() && reached(b.paymentId, S.PENDING_MEMPOOL)(), 10_000, "both PENDING_MEMPOOL");
+    await m.stream.until(() => m.reached(a.paymentId, S.PENDING_MEMPOOL)() && m.reached(b.paymentId, S.PENDING_MEMPOOL)(), 10_000, "both PENDING_MEMPOOL");
     const [mine] = (await service.invoices.getInvoices({ paymentIds: [theirs.paymentId] })).invoices;
     expect(mine).toMatchObject({ status: S.PENDING, actualAmountExact: "0" });
-    expect(stream.messages.every((m) => m.invoice?.userId === userId)).toBe(true);
+    expect(m.stream.messages.every((x) => x.invoice?.userId === m.userId)).toBe(true);
     await chain.mine(1);
   });
 
   it("4. no payment: EXPIRED at expiresAt; a payment afterwards is recorded as late and the status stays", async () => {
-    const inv = await invoice(0.1, 1, 10n);
-    await stream.until(reached(inv.paymentId, S.EXPIRED), 30_000, "EXPIRED");
+    const inv = await m.invoice(0.1, 1, 10n);
+    await m.stream.until(m.reached(inv.paymentId, S.EXPIRED), 30_000, "EXPIRED");
     await chain.send(inv.address, 10_000_000n);
-    await quiet();
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.EXPIRED]);
+    await m.quiet();
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.EXPIRED]);
     const late = await service.sql<{ in_time: number }>("SELECT in_time FROM payments WHERE invoice_id = ?", inv.paymentId);
     expect(late).toEqual([{ in_time: 0 }]);
     await chain.mine(1);
   });
 
   it("4b. paid in time, confirmations after expiresAt: CONFIRMED, never EXPIRED", async () => {
-    const inv = await invoice(0.16, 1, 10n);
+    const inv = await m.invoice(0.16, 1, 10n);
     await chain.send(inv.address, 16_000_000n);
-    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
     await new Promise((r) => setTimeout(r, 11_000));
     await chain.mine(1);
-    await stream.until(reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
+    await m.stream.until(m.reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
   });
 
   it("5. 0 confirmations means 1 for a replaceable (BIP125) payment; a final one confirms on sight", async () => {
-    const rbf = await invoice(0.11, 0);
+    const rbf = await m.invoice(0.11, 0);
     await chain.send(rbf.address, 11_000_000n, { replaceable: true });
-    await stream.until(reached(rbf.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
-    await quiet();
-    expect(stream.statuses(rbf.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL]);
+    await m.stream.until(m.reached(rbf.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    await m.quiet();
+    expect(m.stream.statuses(rbf.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL]);
     await chain.mine(1);
-    await stream.until(reached(rbf.paymentId, S.CONFIRMED), 10_000, "CONFIRMED once mined");
+    await m.stream.until(m.reached(rbf.paymentId, S.CONFIRMED), 10_000, "CONFIRMED once mined");
 
-    const final = await invoice(0.12, 0);
+    const final = await m.invoice(0.12, 0);
     await chain.send(final.address, 12_000_000n, { replaceable: false });
-    await stream.until(reached(final.paymentId, S.CONFIRMED), 10_000, "CONFIRMED on sight");
-    expect(stream.statuses(final.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
+    await m.stream.until(m.reached(final.paymentId, S.CONFIRMED), 10_000, "CONFIRMED on sight");
+    expect(m.stream.statuses(final.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
   });
 
   it("6. a replaceable payment replaced by a tx paying elsewhere: back to PENDING", async () => {
-    const inv = await invoice(0.13, 1);
+    const inv = await m.invoice(0.13, 1);
     const txid = await chain.send(inv.address, 13_000_000n, { replaceable: true });
-    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
     await replaceWithSelfPayment(txid);
-    await stream.until(() => stream.statuses(inv.paymentId).length === 3, 10_000, "back to PENDING");
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.PENDING]);
-    expect(lastOf(inv.paymentId).actualAmountExact).toBe("0");
+    await m.stream.until(() => m.stream.statuses(inv.paymentId).length === 3, 10_000, "back to PENDING");
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.PENDING]);
+    expect(m.lastOf(inv.paymentId).actualAmountExact).toBe("0");
     await chain.mine(1);
   });
 
   it("7. a reorg (invalidateblock) puts the payment back to the pool; mined again it confirms, counted once", async () => {
-    const inv = await invoice(0.14, 2);
+    const inv = await m.invoice(0.14, 2);
     await chain.send(inv.address, 14_000_000n);
-    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
     const [block] = await chain.mine(1);
-    await quiet();
+    await m.quiet();
     await chain.invalidateBlock(block!);
-    await quiet();
+    await m.quiet();
     await chain.mine(2);
-    await stream.until(reached(inv.paymentId, S.CONFIRMED), 15_000, "CONFIRMED after the reorg");
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
-    expect(lastOf(inv.paymentId).actualAmountExact).toBe("0.14");
+    await m.stream.until(m.reached(inv.paymentId, S.CONFIRMED), 15_000, "CONFIRMED after the reorg");
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
+    expect(m.lastOf(inv.paymentId).actualAmountExact).toBe("0.14");
     const rows = await service.sql<{ n: number }>("SELECT count(*) AS n FROM payments WHERE invoice_id = ?", inv.paymentId);
     expect(rows).toEqual([{ n: 1 }]);
   });
 
   it("8. the worker restarted while a payment waits for its blocks: no block is skipped", async () => {
-    const inv = await invoice(0.15, 2);
+    const inv = await m.invoice(0.15, 2);
     await chain.send(inv.address, 15_000_000n);
-    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
-    const lastEvent = stream.messages.at(-1)!.eventId!;
+    await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    const lastEvent = m.stream.messages.at(-1)!.eventId!;
     await service.restart(() => chain.mine(2));
-    await stream.done;
-    stream = watchStream(service, { userId, afterEventId: lastEvent });
+    await m.resume(lastEvent); // the client resumes where it was
     await service.cron();
-    await stream.until(reached(inv.paymentId, S.CONFIRMED), 15_000, "CONFIRMED after the restart");
-    expect(stream.statuses(inv.paymentId)).toEqual([S.CONFIRMED]);
+    await m.stream.until(m.reached(inv.paymentId, S.CONFIRMED), 15_000, "CONFIRMED after the restart");
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.CONFIRMED]);
   });
 
   it("9. refuses a private key, a mainnet key on regtest and garbage with the documented message", async () => {
     for (const masterPubKey of ["tprv8ZgxMBicQKsPd7Uf69XL1XwhmjHopUGep8GuEiJDZmbQz6o58LninorQAfcKZWARbtRtfnLcJ5MQ2AtHcQJCCRUcMRvmDUjyEmNUWwx8UbK", (vectors.litecoin_core_derivations as unknown as Derivation[])[0]!.extended_key, "xpub-nonsense"]) {
-      await expect(service.users.updateCryptoKeys({ userId, ltcReq: { masterPubKey } })).rejects.toMatchObject({ rawMessage: "invalid LTC master public key", code: 3 });
+      await expect(service.users.updateCryptoKeys({ userId: m.userId, ltcReq: { masterPubKey } })).rejects.toMatchObject({ rawMessage: "invalid LTC master public key", code: 3 });
     }
-    const keys = await service.users.getCryptoKeys({ userId });
+    const keys = await service.users.getCryptoKeys({ userId: m.userId });
     expect(keys.ltcKeys?.masterPubKey).toBe(merchant.extended_key);
   });
 });

@@ -1,11 +1,12 @@
 // Monero payments end to end: a real monerod (regtest, restricted RPC port as public nodes expose),
-// a real payer wallet, and the Worker running on workerd, observed through the public API and stream.
+// a real payer wallet, and the Worker running on workerd, observed through the public API and m.stream.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import { InvoiceStatusType as S } from "../../gen/invoice/v1/invoice_pb";
 import { randomXmrKeys } from "../support/xmr-keys";
 import { startMoneroRegtest, type MoneroRegtest } from "./support/monero-regtest";
-import { startService, watchStream, type Service } from "./support/service";
+import { MerchantSession } from "./support/merchant-session";
+import { startService, type Service } from "./support/service";
 
 const POLL_SECONDS = 1;
 const POLL_MS = POLL_SECONDS * 1000;
@@ -13,8 +14,7 @@ const MONITORING_SECONDS = 20;
 
 let chain: MoneroRegtest;
 let service: Service;
-let userId: string;
-let stream: ReturnType<typeof watchStream>;
+let m: MerchantSession;
 
 beforeAll(async () => {
   chain = await startMoneroRegtest();
@@ -24,169 +24,156 @@ beforeAll(async () => {
     MONITORING_SECONDS: String(MONITORING_SECONDS),
   });
   const keys = randomXmrKeys();
-  userId = (await service.users.registerUser({})).userId;
-  await service.users.updateCryptoKeys({ userId, xmrReq: { privViewKey: keys.private_view_key, pubSpendKey: keys.public_spend_key } });
-  // From the start of the log: a live-only stream could miss the first event if it registers late.
-  stream = watchStream(service, { userId, afterEventId: 0n });
+  m = await MerchantSession.open(service, CoinType.XMR, { xmrReq: { privViewKey: keys.private_view_key, pubSpendKey: keys.public_spend_key } }, POLL_MS);
 }, 180_000);
 
 afterAll(async () => {
-  await stream?.close();
+  await m?.close();
   await service?.close();
   await chain?.stop();
 });
 
-async function invoice(amount: number, confirmations: number, timeout = 600n) {
-  const created = await service.invoices.createInvoice({ userId, coin: CoinType.XMR, amount, timeout, confirmations });
-  await stream.until(() => stream.statuses(created.paymentId).length > 0, 10_000, "the PENDING event");
-  return created;
-}
-
-const lastOf = (id: string) => stream.messages.filter((m) => m.invoice?.id === id).at(-1)!.invoice!;
-const reached = (id: string, status: S) => () => stream.statuses(id).includes(status);
-/** Lets the watcher take a few polls, for asserting that nothing happens. */
 const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
-const quiet = (polls = 3) => new Promise((r) => setTimeout(r, polls * POLL_MS + 500));
 
 describe("Monero payments against a real monerod", () => {
   it("1. a full payment shows as PENDING_MEMPOOL with the exact amount within 2 polls, then CONFIRMED after N blocks", async () => {
-    const inv = await invoice(1.25, 3);
+    const inv = await m.invoice(1.25, 3);
     const { txHash } = await chain.transfer([{ address: inv.address, amount: 1_250_000_000_000n }]);
-    const waited = await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 2 * POLL_MS + 1500, "PENDING_MEMPOOL");
+    const waited = await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 2 * POLL_MS + 1500, "PENDING_MEMPOOL");
     console.info(`payment seen ${waited} ms after the transfer returned (poll interval ${POLL_MS} ms)`);
-    expect(lastOf(inv.paymentId)).toMatchObject({ actualAmountExact: "1.25", actualAmount: 1.25, txId: txHash });
+    expect(m.lastOf(inv.paymentId)).toMatchObject({ actualAmountExact: "1.25", actualAmount: 1.25, txId: txHash });
     await chain.mine(2);
-    await quiet();
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL]);
+    await m.quiet();
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL]);
     await chain.mine(1);
-    await stream.until(reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
-    expect(lastOf(inv.paymentId).confirmedAt).toBeDefined();
+    await m.stream.until(m.reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
+    expect(m.lastOf(inv.paymentId).confirmedAt).toBeDefined();
   });
 
   it("2. two partial payments: PENDING until the second covers the amount", async () => {
-    const inv = await invoice(1, 1);
+    const inv = await m.invoice(1, 1);
     await chain.transfer([{ address: inv.address, amount: 400_000_000_000n }]);
-    await quiet();
+    await m.quiet();
     const [partial] = (await service.invoices.getInvoices({ paymentIds: [inv.paymentId] })).invoices;
     expect(partial).toMatchObject({ status: S.PENDING, actualAmountExact: "0.4" });
     const second = await chain.transfer([{ address: inv.address, amount: 600_000_000_000n }]);
-    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
-    expect(lastOf(inv.paymentId)).toMatchObject({ actualAmountExact: "1", txId: second.txHash });
+    await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    expect(m.lastOf(inv.paymentId)).toMatchObject({ actualAmountExact: "1", txId: second.txHash });
     await chain.mine(1);
-    await stream.until(reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
+    await m.stream.until(m.reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
   });
 
   it("3. an overpayment is credited in full", async () => {
-    const inv = await invoice(0.5, 1);
+    const inv = await m.invoice(0.5, 1);
     await chain.transfer([{ address: inv.address, amount: 700_000_000_001n }]);
-    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
-    expect(lastOf(inv.paymentId).actualAmountExact).toBe("0.700000000001");
+    await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    expect(m.lastOf(inv.paymentId).actualAmountExact).toBe("0.700000000001");
   });
 
   it("4. no payment: EXPIRED at expiresAt; a payment afterwards is recorded as late and the status stays", async () => {
-    const inv = await invoice(0.3, 1, 10n);
-    await stream.until(reached(inv.paymentId, S.EXPIRED), 25_000, "EXPIRED");
+    const inv = await m.invoice(0.3, 1, 10n);
+    await m.stream.until(m.reached(inv.paymentId, S.EXPIRED), 25_000, "EXPIRED");
     const { txHash } = await chain.transfer([{ address: inv.address, amount: 300_000_000_000n }]);
     await chain.mine(1);
     const late = async () => service.sql<{ in_time: number }>("SELECT in_time FROM payments WHERE invoice_id = ? AND tx_hash = ?", inv.paymentId, txHash);
     const deadline = Date.now() + 15_000;
     while ((await late()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     expect(await late()).toEqual([{ in_time: 0 }]);
-    await quiet();
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.EXPIRED]);
+    await m.quiet();
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.EXPIRED]);
     const [stored] = (await service.invoices.getInvoices({ paymentIds: [inv.paymentId] })).invoices;
     expect(stored).toMatchObject({ status: S.EXPIRED, actualAmountExact: "0" });
   });
 
   it("5. paid in time, confirmations after expiresAt: CONFIRMED, never EXPIRED", async () => {
-    const inv = await invoice(0.2, 2, 10n);
+    const inv = await m.invoice(0.2, 2, 10n);
     await chain.transfer([{ address: inv.address, amount: 200_000_000_000n }]);
-    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
     await new Promise((r) => setTimeout(r, 11_000)); // past expiresAt, no block yet
-    await quiet();
+    await m.quiet();
     await chain.mine(2);
-    await stream.until(reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
+    await m.stream.until(m.reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
   });
 
   it("6. one transaction paying two invoices of the same user: both detected", async () => {
-    const a = await invoice(0.11, 1);
-    const b = await invoice(0.22, 1);
+    const a = await m.invoice(0.11, 1);
+    const b = await m.invoice(0.22, 1);
     await chain.transfer([
       { address: a.address, amount: 110_000_000_000n },
       { address: b.address, amount: 220_000_000_000n },
     ]);
-    await stream.until(() => reached(a.paymentId, S.PENDING_MEMPOOL)() && reached(b.paymentId, S.PENDING_MEMPOOL)(), 10_000, "both PENDING_MEMPOOL");
-    expect(lastOf(a.paymentId).actualAmountExact).toBe("0.11");
-    expect(lastOf(b.paymentId).actualAmountExact).toBe("0.22");
-    expect(lastOf(a.paymentId).txId).toBe(lastOf(b.paymentId).txId);
+    await m.stream.until(() => m.reached(a.paymentId, S.PENDING_MEMPOOL)() && m.reached(b.paymentId, S.PENDING_MEMPOOL)(), 10_000, "both PENDING_MEMPOOL");
+    expect(m.lastOf(a.paymentId).actualAmountExact).toBe("0.11");
+    expect(m.lastOf(b.paymentId).actualAmountExact).toBe("0.22");
+    expect(m.lastOf(a.paymentId).txId).toBe(m.lastOf(b.paymentId).txId);
   });
 
   it("7. a reorg (pop_blocks, then mining again) neither double counts nor loses the payment", async () => {
-    const inv = await invoice(0.33, 3);
+    const inv = await m.invoice(0.33, 3);
     const { txHash } = await chain.transfer([{ address: inv.address, amount: 330_000_000_000n }]);
-    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
     await chain.mine(2);
-    await quiet();
+    await m.quiet();
     await chain.popBlocks(2); // the tx goes back to the pool
-    await quiet();
+    await m.quiet();
     await chain.mine(2); // same heights, different hashes
-    await quiet();
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL]);
+    await m.quiet();
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL]);
     await chain.mine(1);
-    await stream.until(reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
+    await m.stream.until(m.reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
     const payments = await service.sql<{ tx_hash: string; amount: string; gone: number }>(
       "SELECT tx_hash, amount, gone FROM payments WHERE invoice_id = ?",
       inv.paymentId,
     );
     expect(payments).toEqual([{ tx_hash: txHash, amount: "330000000000", gone: 0 }]);
-    expect(lastOf(inv.paymentId).actualAmountExact).toBe("0.33");
+    expect(m.lastOf(inv.paymentId).actualAmountExact).toBe("0.33");
   });
 
   it("7b. a counted payment that is reorged out and dropped returns the invoice to PENDING", async () => {
-    const inv = await invoice(0.44, 2);
+    const inv = await m.invoice(0.44, 2);
     const { txHash } = await chain.transfer([{ address: inv.address, amount: 440_000_000_000n }]);
-    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
     await chain.mine(1);
-    await quiet();
+    await m.quiet();
     await chain.popBlocks(1);
     await chain.flushTxpool([txHash]);
     await chain.mine(2);
-    await stream.until(() => stream.statuses(inv.paymentId).length === 3, 15_000, "back to PENDING");
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.PENDING]);
-    expect(lastOf(inv.paymentId).actualAmountExact).toBe("0");
+    await m.stream.until(() => m.stream.statuses(inv.paymentId).length === 3, 15_000, "back to PENDING");
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.PENDING]);
+    expect(m.lastOf(inv.paymentId).actualAmountExact).toBe("0");
   });
 
   it("8. the worker restarted while invoices are pending: no block is skipped", async () => {
-    const inv = await invoice(0.55, 3);
+    const inv = await m.invoice(0.55, 3);
     await chain.transfer([{ address: inv.address, amount: 550_000_000_000n }]);
-    await stream.until(reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
-    const lastEvent = stream.messages.at(-1)!.eventId!;
+    await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+    const lastEvent = m.stream.messages.at(-1)!.eventId!;
     // The worker dies without warning; three blocks arrive while it is down.
     await service.restart(() => chain.mine(3));
-    await stream.done;
-    expect(stream.error()).toBeTruthy(); // the client saw its stream end...
-    stream = watchStream(service, { userId, afterEventId: lastEvent }); // ...and resumes where it was
+    await m.stream.done;
+    expect(m.stream.error()).toBeTruthy(); // the client saw its stream end...
+    await m.resume(lastEvent); // the client resumes where it was
     await service.cron(); // the watchdog, as Cloudflare fires it every minute
-    await stream.until(reached(inv.paymentId, S.CONFIRMED), 15_000, "CONFIRMED after the restart");
-    expect(stream.statuses(inv.paymentId)).toEqual([S.CONFIRMED]);
+    await m.stream.until(m.reached(inv.paymentId, S.CONFIRMED), 15_000, "CONFIRMED after the restart");
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.CONFIRMED]);
     const health = (await (await fetch(new URL("/healthz", service.url))).json()) as { coins: { XMR: { tip: number; cursor: number; lag: number } } };
     expect(health.coins.XMR.tip).toBe((await chain.height()) - 1);
     expect(health.coins.XMR.lag).toBe(0);
   });
 
   it("9. confirmations = 0: PENDING_MEMPOOL then CONFIRMED at once", async () => {
-    const inv = await invoice(0.66, 0);
+    const inv = await m.invoice(0.66, 0);
     await chain.transfer([{ address: inv.address, amount: 660_000_000_000n }]);
-    await stream.until(reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
+    await m.stream.until(m.reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
   });
 
   it("10. paid in time while the worker was down, mined after expiresAt: PENDING_MEMPOOL and CONFIRMED, never EXPIRED", { timeout: 180_000 }, async () => {
     const created = Date.now();
-    const inv = await invoice(0.77, 1, 40n);
-    const lastEvent = stream.messages.at(-1)!.eventId!;
+    const inv = await m.invoice(0.77, 1, 40n);
+    const lastEvent = m.stream.messages.at(-1)!.eventId!;
     let minedAt = 0;
     await service.restart(async () => {
       // The payer pays at +5 s; the only block comes at +48 s, past the 40 s deadline; then the worker is back.
@@ -196,14 +183,13 @@ describe("Monero payments against a real monerod", () => {
       await chain.mine(1);
       minedAt = Date.now();
     });
-    await stream.done;
-    stream = watchStream(service, { userId, afterEventId: lastEvent });
+    await m.resume(lastEvent); // the client resumes where it was
     await service.cron();
-    const closed = () => reached(inv.paymentId, S.CONFIRMED)() || reached(inv.paymentId, S.EXPIRED)();
-    await stream.until(closed, 30_000, "CONFIRMED (or EXPIRED) after the restart");
+    const closed = () => m.reached(inv.paymentId, S.CONFIRMED)() || m.reached(inv.paymentId, S.EXPIRED)();
+    await m.stream.until(closed, 30_000, "CONFIRMED (or EXPIRED) after the restart");
     expect(minedAt - created).toBeGreaterThanOrEqual(48_000);
-    expect(stream.statuses(inv.paymentId)).toEqual([S.PENDING_MEMPOOL, S.CONFIRMED]);
-    expect(lastOf(inv.paymentId)).toMatchObject({ actualAmountExact: "0.77" });
+    expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING_MEMPOOL, S.CONFIRMED]);
+    expect(m.lastOf(inv.paymentId)).toMatchObject({ actualAmountExact: "0.77" });
   });
 });
 
