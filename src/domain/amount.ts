@@ -14,8 +14,13 @@ export function atomic(value: bigint): Atomic {
 
 export type AmountProblem = "negative" | "zero" | "not-finite" | "too-precise" | "too-large";
 
-/** Limits for a coin without units: only the sign and finiteness of an amount can be judged. */
-export const UNITLESS = { decimals: 1_000, maxAmount: 1n << 4096n } as const;
+/** What is wrong with an amount before any coin's units apply: not a finite number, or not above 0. */
+export function amountSignProblem(value: number): AmountProblem | null {
+  if (!Number.isFinite(value)) return "not-finite";
+  if (value < 0) return "negative";
+  if (value === 0) return "zero";
+  return null;
+}
 
 /**
  * Converts an API double to atomic units through its shortest round-trip decimal string,
@@ -23,9 +28,8 @@ export const UNITLESS = { decimals: 1_000, maxAmount: 1n << 4096n } as const;
  */
 export function parseAmount(value: number, limits: { decimals: number; maxAmount: bigint }): { ok: true; atomic: Atomic } | { ok: false; problem: AmountProblem } {
   const { decimals, maxAmount } = limits;
-  if (!Number.isFinite(value)) return { ok: false, problem: "not-finite" };
-  if (value < 0) return { ok: false, problem: "negative" };
-  if (value === 0) return { ok: false, problem: "zero" };
+  const signProblem = amountSignProblem(value);
+  if (signProblem) return { ok: false, problem: signProblem };
   const { digits, exponent } = decimalDigits(value);
   // value = digits * 10^exponent; atomic = digits * 10^(exponent + decimals)
   const shift = exponent + decimals;

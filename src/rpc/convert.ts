@@ -10,8 +10,10 @@ import { coinFacts } from "../chains/registry";
 import type { InvoiceSnapshot } from "../domain/events";
 
 export function invoiceMessage(s: InvoiceSnapshot): InvoiceMessage {
-  // An invoice exists only for a coin some module serves.
-  const decimals = coinFacts(s.coin)?.decimals ?? 0;
+  // An invoice exists only for a coin some module serves; anything else is a bug, not a default.
+  const facts = coinFacts(s.coin);
+  if (!facts) throw new Error(`invoice ${s.id} of coin ${s.coin}, which no chain module serves`);
+  const { decimals } = facts;
   const required = BigInt(s.required);
   const actual = BigInt(s.actual);
   return create(InvoiceSchema, {

@@ -9,7 +9,7 @@ import { database } from "../db/client";
 import { latestEventId } from "../db/events";
 import { invoicesByIds } from "../db/invoices";
 import { userExists } from "../db/users";
-import { parseAmount, UNITLESS } from "../domain/amount";
+import { amountSignProblem, parseAmount } from "../domain/amount";
 import { parseCoin } from "../domain/coins";
 import { Failures } from "../domain/errors";
 import { snapshotOf } from "../domain/events";
@@ -33,14 +33,15 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
       const coin = parseCoin(req.coin) ?? reject(Failures.unsupportedCoin);
       // A coin no module serves has no units to judge an amount by; its sign and the other fields still are.
       const facts = coinFacts(coin);
-      const amount = parseAmount(req.amount, facts ?? UNITLESS);
-      if (!amount.ok) reject(Failures.amount(amount.problem, coin, facts?.decimals ?? 0));
+      const amount = facts ? parseAmount(req.amount, facts) : null;
+      const amountProblem = amount ? (amount.ok ? null : amount.problem) : amountSignProblem(req.amount);
+      if (amountProblem) reject(Failures.amount(amountProblem, coin, facts?.decimals ?? 0));
       if (req.timeout < BigInt(MIN_TIMEOUT_SECONDS) || req.timeout > BigInt(MAX_TIMEOUT_SECONDS)) {
         reject(Failures.invalidTimeout(MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS));
       }
       if (facts && req.confirmations > facts.maxConfirmations) reject(Failures.invalidConfirmations(coin, facts.maxConfirmations));
       // The request is judged first, then the server's state: a bad field is reported with or without a node.
-      if (!facts || !isCoinEnabled(env, coin)) reject(Failures.coinNotEnabled(coin));
+      if (!facts || !amount?.ok || !isCoinEnabled(env, coin)) reject(Failures.coinNotEnabled(coin));
       const watcher = chainWatcherOf(env, coin);
       const wakeWatcher = () => waitUntil(watcher.ensurePolling(coin).catch((e: unknown) => console.error("could not wake the chain watcher", e)));
       const node = await readChainState(database(env.DB), coin);

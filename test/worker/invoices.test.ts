@@ -108,6 +108,8 @@ describe.each(PROTOCOLS)("CreateInvoice on a server without a Monero node, over 
     ["a timeout under 10 s", { timeout: 9n }, invalidTimeout],
     ["a timeout over 30 days", { timeout: 2_592_001n }, invalidTimeout],
     ["confirmations above the XMR cap", { confirmations: 61 }, "invalid confirmations: at most 60 for XMR"],
+    ["a negative amount for a coin no module serves yet", { coin: CoinType.TON, amount: -1 }, "Invoice amount can't be below 0"],
+    ["a NaN amount for a coin no module serves yet", { coin: CoinType.ETH, amount: Number.NaN }, "Invoice amount must be a finite number"],
   ];
   it.each(rows)("refuses %s with InvalidArgument, not \"not enabled\"", async (_why, over, message) => {
     const userId = await merchantUser(clients(protocol), randomXmrKeys());
