@@ -8,6 +8,7 @@ import type { Coin } from "../domain/coins";
 import type { ApiFailure } from "../domain/errors";
 import type { Env } from "../env";
 import type { ChainAdapter, ChainSource, OpenKeySet } from "./adapter";
+import type { ChainFollower } from "./follower";
 
 /** What every layer needs to know of a coin: its units and limits. */
 export interface CoinFacts {
@@ -35,10 +36,18 @@ export type KeysInRequest = { given: false } | { given: true; keys: ParsedKeys }
 /** How payments are found: each account scans with its own secret key, or the watcher matches public outputs. */
 export type Matching = "view-key" | "address";
 
-/** A coin as configured on this server: its adapter, its node and how often to poll it. */
+/** Wraps a node call (the watcher times them for /healthz). */
+export type CallTimer = <R>(call: () => Promise<R>) => Promise<R>;
+
+/**
+ * A coin as configured on this server: its adapter, how the watcher reads its chain and how often.
+ * Exactly one of `source` (a node that serves blocks and its pool, followed block by block) and
+ * `follower` (a backend with its own way of following, such as an explorer polled per address).
+ */
 export interface CoinRuntime {
   readonly adapter: ChainAdapter;
-  source(): ChainSource;
+  source?(): ChainSource;
+  follower?(timed: CallTimer): ChainFollower;
   readonly pollMs: number;
 }
 

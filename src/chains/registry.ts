@@ -3,7 +3,7 @@
 
 import type { Coin } from "../domain/coins";
 import type { Env } from "../env";
-import type { ChainAdapter, ChainSource } from "./adapter";
+import type { ChainAdapter } from "./adapter";
 import type { ChainModule, CoinFacts, CoinModule, CoinRuntime } from "./module";
 import { utxoModule } from "./utxo/module";
 import { xmrModule } from "./xmr/module";
@@ -42,11 +42,6 @@ export function enabledCoins(env: Env): Coin[] {
 
 export function chainAdapter(env: Env, coin: Coin): ChainAdapter | null {
   return coinRuntime(env, coin)?.adapter ?? null;
-}
-
-/** Never follow a chain whose payments could not be recognised: the cursor would move past them. */
-export function chainSource(env: Env, coin: Coin): ChainSource | null {
-  return coinRuntime(env, coin)?.source() ?? null;
 }
 
 export function pollIntervalMs(env: Env, coin: Coin): number {

@@ -2,6 +2,7 @@
 // write statements a state change is made of (the caller batches them atomically).
 
 import { and, eq, gt, inArray, isNull, ne, or } from "drizzle-orm";
+import type { WatchedAddress } from "../chains/follower";
 import { atomic } from "../domain/amount";
 import type { Coin } from "../domain/coins";
 import type { InvoiceId, UserId } from "../domain/ids";
@@ -92,6 +93,21 @@ export async function watchedMatchKeys(db: Db, coin: Coin, closedAfter: number):
     db.select({ userId: invoices.userId, matchKey: invoices.matchKey }).from(invoices).where(watchedOfCoin(coin, closedAfter)).all(),
   );
   return new Map(rows.map((r) => [r.matchKey, r.userId as UserId]));
+}
+
+/**
+ * The addresses of a coin's watched invoices, with their match keys and creation times: what a follower
+ * that polls an explorer per address lists. One query per tick.
+ */
+export async function watchedAddresses(db: Db, coin: Coin, closedAfter: number): Promise<WatchedAddress[]> {
+  const rows = await query("list watched addresses", () =>
+    db
+      .select({ address: invoices.address, matchKey: invoices.matchKey, since: invoices.createdAt })
+      .from(invoices)
+      .where(watchedOfCoin(coin, closedAfter))
+      .all(),
+  );
+  return rows;
 }
 
 /**

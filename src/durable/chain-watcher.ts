@@ -5,14 +5,15 @@
 
 import { DurableObject } from "cloudflare:workers";
 import type { ChainBatch, ChainSource, NodeTip } from "../chains/adapter";
-import { emptyCursor, followChain, nodeBehind, type ChainCursor } from "../chains/follow";
+import { nodeBehind } from "../chains/follow";
+import { blockFollower, type ChainFollower } from "../chains/follower";
 import { WrongNetworkError } from "../chains/network-check";
 import { NodeError } from "../chains/node-error";
-import { chainAdapter, chainSource, coinModule, pollIntervalMs } from "../chains/registry";
+import { chainAdapter, coinModule, coinRuntime, pollIntervalMs } from "../chains/registry";
 import { monitoringMs } from "../config";
 import { writeChainState, type ChainStatePatch } from "../db/chain-state";
 import { database, type Db } from "../db/client";
-import { anyWatchedInvoice, usersWithOpenPayments, watchedMatchKeys, watchedUsers } from "../db/invoices";
+import { anyWatchedInvoice, usersWithOpenPayments, watchedAddresses, watchedMatchKeys, watchedUsers } from "../db/invoices";
 import { Coin, parseCoin, tickerOf } from "../domain/coins";
 import { ApiError } from "../domain/errors";
 import type { UserId } from "../domain/ids";
@@ -21,10 +22,8 @@ import { NodeWait } from "./node-wait";
 import { retryDelayMs } from "./retry-delay";
 import { SerialQueue } from "./serial";
 
-/** Blocks read per tick at most: catch-up after downtime proceeds over several ticks. */
-const MAX_BLOCKS_PER_TICK = 20;
-/** Recent blocks remembered for reorg detection. */
-const CURSOR_DEPTH = 20;
+/** Following a node block by block: catch-up after downtime proceeds over several ticks of 20 blocks; the last 20 are remembered for reorg detection. */
+const BLOCKS = { maxBlocks: 20, depth: 20 };
 /** User accounts called at once (Workers allow 6 open connections per invocation). */
 const FANOUT = 6;
 
@@ -48,7 +47,7 @@ export class ChainWatcher extends DurableObject<Env> {
   private readonly queue = new SerialQueue();
   private readonly wait = new NodeWait();
   /** Kept across ticks: a source remembers which of several nodes answered well. */
-  private readonly sources = new Map<Coin, ChainSource | null>();
+  private readonly followers = new Map<Coin, ChainFollower | null>();
   /** The last tick's reason for not following the node, to log changes only. */
   private behind: string | null = null;
 
@@ -94,20 +93,21 @@ export class ChainWatcher extends DurableObject<Env> {
    * One look at the chain, one at a time; what it saw, or why it failed, goes to chain_state.
    * Returns whether to keep polling (something is watched); a failure is thrown as TickFailed.
    */
-  async tick(coin: Coin, source: ChainSource | null = this.sourceFor(coin)): Promise<boolean> {
+  async tick(coin: Coin, source?: ChainSource): Promise<boolean> {
     return this.queue.run(async () => {
-      if (!source) return false;
+      const follower = source ? blockFollower(this.wait.watch(source), BLOCKS) : this.followerFor(coin);
+      if (!follower) return false;
       const state = { watching: true };
       try {
-        return await this.look(coin, this.wait.watch(source), state);
+        return await this.look(coin, follower, state);
       } catch (cause) {
         await this.recordFailure(coin, cause);
-        throw new TickFailed(cause, source.node(), state.watching);
+        throw new TickFailed(cause, follower.node(), state.watching);
       }
     });
   }
 
-  private async look(coin: Coin, source: ChainSource, state: { watching: boolean }): Promise<boolean> {
+  private async look(coin: Coin, follower: ChainFollower, state: { watching: boolean }): Promise<boolean> {
     const startedAt = Date.now();
     const closedAfter = startedAt - monitoringMs(this.env);
     state.watching = await anyWatchedInvoice(this.db, coin, closedAfter);
@@ -115,24 +115,27 @@ export class ChainWatcher extends DurableObject<Env> {
       // Nothing to watch: forget the position (payments to invoices created later can only come
       // later), but look at the node, so /healthz and CreateInvoice know whether it may be followed.
       await this.ctx.storage.delete(CURSOR_KEY);
-      const node = await source.tip();
+      const node = await follower.tip();
       const behind = nodeBehind(node, -1, []);
-      this.noteBehind(coin, source, behind);
+      this.noteBehind(coin, follower, behind);
       await writeChainState(this.db, coin, { ...nodeAnswered(node, startedAt, behind), bestTipHeight: null, cursorHeight: null });
       return false;
     }
-    const stored = (await this.ctx.storage.get<ChainCursor>(CURSOR_KEY)) ?? emptyCursor();
-    const { step, cursor, node, behind } = await followChain(source, stored, { now: startedAt, maxBlocks: MAX_BLOCKS_PER_TICK, depth: CURSOR_DEPTH });
-    this.noteBehind(coin, source, behind);
+    const from = cursorOf(await this.ctx.storage.get(CURSOR_KEY), follower.kind);
+    const { step, tipMoved, cursor, position, node, behind } = await follower.follow(from, {
+      now: startedAt,
+      watched: () => watchedAddresses(this.db, coin, closedAfter),
+    });
+    this.noteBehind(coin, follower, behind);
     // Whom to deliver to is read only now: a user whose first invoice was created while the chain was
     // being read may already have its payer's tx in this step's pool, which is never delivered again.
-    await this.deliver(await this.deliveries(coin, { coin, ...step }, closedAfter));
-    await this.ctx.storage.put(CURSOR_KEY, cursor);
+    await this.deliver(await this.deliveries(coin, { coin, ...step }, tipMoved, closedAfter));
+    await this.ctx.storage.put(CURSOR_KEY, { kind: follower.kind, cursor } satisfies StoredCursor);
     await writeChainState(this.db, coin, {
       ...nodeAnswered(node, startedAt, behind),
-      bestTipHeight: cursor.bestTip,
-      cursorHeight: cursor.blocks.at(-1)?.height ?? null,
-      scannedThrough: cursor.scannedThrough,
+      bestTipHeight: position.bestTip,
+      cursorHeight: position.height,
+      scannedThrough: position.scannedThrough,
     });
     return true;
   }
@@ -143,12 +146,12 @@ export class ChainWatcher extends DurableObject<Env> {
    * only the txs that pay it, and the step's news (new blocks, reorg, vanished txs) reaches only the
    * accounts whose open payments it can change. Calls grow with accounts that have news, never with users.
    */
-  private async deliveries(coin: Coin, batch: ChainBatch, closedAfter: number): Promise<Map<UserId, ChainBatch>> {
+  private async deliveries(coin: Coin, batch: ChainBatch, tipMoved: boolean, closedAfter: number): Promise<Map<UserId, ChainBatch>> {
     const out = new Map<UserId, ChainBatch>();
-    // No block, no reorg and no pool change means the tip is the one already delivered: the
-    // accounts learn the new scan time from D1 when their expiry needs it.
-    const quiet = batch.blocks.length === 0 && batch.mempool.length === 0 && batch.gone.length === 0 && batch.orphanedAbove === null;
-    if (quiet) return out;
+    const news = tipMoved || batch.blocks.length > 0 || batch.gone.length > 0 || batch.orphanedAbove !== null;
+    // Nothing new on the chain and in the pool: the accounts learn the new scan time from D1 when
+    // their expiry needs it.
+    if (!news && batch.mempool.length === 0) return out;
     const adapter = chainAdapter(this.env, coin);
     if (coinModule(coin)?.matching !== "address" || !adapter?.outputMatchKeys) {
       for (const user of await watchedUsers(this.db, coin, closedAfter)) out.set(user, batch);
@@ -162,7 +165,6 @@ export class ChainWatcher extends DurableObject<Env> {
         if (user) (paid.get(user) ?? paid.set(user, new Set()).get(user)!).add(tx.hash);
       }
     }
-    const news = batch.blocks.length > 0 || batch.gone.length > 0 || batch.orphanedAbove !== null;
     const affected = news ? await usersWithOpenPayments(this.db, coin) : [];
     for (const user of new Set([...paid.keys(), ...affected])) {
       const mine = paid.get(user) ?? new Set<string>();
@@ -199,7 +201,7 @@ export class ChainWatcher extends DurableObject<Env> {
   }
 
   /** Logs when the watcher starts or stops taking the node's word, not on every tick in between. */
-  private noteBehind(coin: Coin, source: ChainSource, behind: string | null): void {
+  private noteBehind(coin: Coin, source: ChainFollower, behind: string | null): void {
     if (behind === this.behind) return;
     const ticker = tickerOf(coin);
     if (behind !== null) console.warn(`${ticker} watcher at ${source.node()}: ${behind}; nothing is taken from it until it catches up`);
@@ -207,10 +209,31 @@ export class ChainWatcher extends DurableObject<Env> {
     this.behind = behind;
   }
 
-  private sourceFor(coin: Coin): ChainSource | null {
-    if (!this.sources.has(coin)) this.sources.set(coin, chainSource(this.env, coin));
-    return this.sources.get(coin)!;
+  private followerFor(coin: Coin): ChainFollower | null {
+    if (!this.followers.has(coin)) {
+      const runtime = coinRuntime(this.env, coin);
+      const timed = <R>(call: () => Promise<R>) => this.wait.time(call);
+      const source = runtime?.source?.();
+      this.followers.set(coin, runtime?.follower?.(timed) ?? (source ? blockFollower(this.wait.watch(source), BLOCKS) : null));
+    }
+    return this.followers.get(coin)!;
   }
+}
+
+/** The cursor as stored, with the kind of follower that wrote it. */
+interface StoredCursor {
+  kind: string;
+  cursor: unknown;
+}
+
+/**
+ * The stored cursor if `kind` wrote it; undefined for a fresh start. Cursors stored before kinds existed
+ * are block cursors: a watcher upgraded while behind goes on where it was, skipping nothing.
+ */
+function cursorOf(stored: unknown, kind: string): unknown {
+  if (stored === undefined || stored === null) return undefined;
+  if (typeof stored === "object" && "kind" in stored && "cursor" in stored) return stored.kind === kind ? stored.cursor : undefined;
+  return kind === "blocks" ? stored : undefined;
 }
 
 /** A tick that did not complete: why, at which node, and whether anything was watched. */

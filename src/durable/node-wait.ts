@@ -15,19 +15,23 @@ export class NodeWait {
     return oldest;
   }
 
+  /** Runs a node call, timed. */
+  async time<R>(call: () => Promise<R>): Promise<R> {
+    const id = ++this.serial;
+    this.pending.set(id, Date.now());
+    try {
+      return await call();
+    } finally {
+      this.pending.delete(id);
+    }
+  }
+
   /** The source, with every call timed. */
   watch<Tx extends ChainTx>(source: ChainSource<Tx>): ChainSource<Tx> {
     const timed =
       <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-      async (...args: A): Promise<R> => {
-        const id = ++this.serial;
-        this.pending.set(id, Date.now());
-        try {
-          return await call(...args);
-        } finally {
-          this.pending.delete(id);
-        }
-      };
+      (...args: A): Promise<R> =>
+        this.time(() => call(...args));
     return {
       tip: timed((atLeast?: number) => source.tip(atLeast)),
       block: timed((height: number) => source.block(height)),

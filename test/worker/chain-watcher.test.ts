@@ -28,7 +28,8 @@ function vectorTx(name: string): ScanTx {
 const watcher = (name: string) => E.CHAIN_WATCHER.get(E.CHAIN_WATCHER.idFromName(name));
 /** One tick of the watcher named `name`, reading `source`. */
 const tick = (name: string, source: ChainSource) => runInDurableObject(watcher(name), (w) => w.tick(Coin.XMR, source));
-const cursorOf = (name: string) => runInDurableObject(watcher(name), (_w, state) => state.storage.get<ChainCursor>("cursor"));
+const cursorOf = (name: string) =>
+  runInDurableObject(watcher(name), async (_w, state) => (await state.storage.get<{ kind: string; cursor: ChainCursor }>("cursor"))?.cursor);
 /** Makes the user's account drop what it holds in memory: its next call reloads from D1. */
 const reload = (userId: string) => evictDurableObject(E.USER_ACCOUNT.get(E.USER_ACCOUNT.idFromName(userId)));
 
@@ -89,6 +90,21 @@ describe("ChainWatcher.tick", () => {
     expect(await paymentsOf(paymentId)).toEqual([{ height: 4, amount: "1500000000000", in_time: 1 }]);
     expect(await statusOf(paymentId)).toBe(InvoiceStatus.Confirmed);
     expect((await cursorOf("account-fails"))!.blocks.at(-1)!.height).toBe(4);
+  });
+
+  it("goes on from a cursor stored before cursors named their follower, skipping no block", async () => {
+    await invoice(await merchantUser(c, randomXmrKeys()), 1);
+    const chain = new ModelChain<ScanTx>();
+    chain.mine(10);
+    await tick("legacy-cursor", chain);
+    const before = (await cursorOf("legacy-cursor"))!;
+    expect(before.blocks.at(-1)!.height).toBe(10);
+    // As an older version stored it: the bare block cursor.
+    await runInDurableObject(watcher("legacy-cursor"), (_w, state) => state.storage.put("cursor", before));
+    chain.mine(40);
+    await tick("legacy-cursor", chain);
+    // Blocks 11..30 (20 per tick) follow the stored position; a fresh start would have jumped to 31..50.
+    expect((await cursorOf("legacy-cursor"))!.blocks.map((b) => b.height)).toEqual(Array.from({ length: 20 }, (_, i) => 11 + i));
   });
 
   it("calls no account on a quiet tick, not even one that could not take a batch", async () => {

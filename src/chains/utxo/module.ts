@@ -9,6 +9,8 @@ import type { ChainAdapter } from "../adapter";
 import type { ChainModule, CoinFacts, CoinModule } from "../module";
 import { keysFromRequest, utxoAdapter, type UtxoChainCoin } from "./adapter";
 import { createCoreRpc } from "./core-rpc";
+import { createEsploraClient } from "./esplora";
+import { esploraFollower } from "./esplora-follow";
 import { invalidMasterKeyMessage } from "./keys";
 import type { UtxoCoin } from "./networks";
 import { utxoNetworkSetting, utxoSettings } from "./settings";
@@ -24,6 +26,8 @@ interface UtxoCoinSpec {
 }
 
 const SATOSHIS = 10n ** 8n;
+/** How deep an explorer-delivered block is re-checked for reorgs: as deep as a node's blocks are (the watcher's 20). */
+const REORG_DEPTH = 20;
 
 const SPECS: UtxoCoinSpec[] = [
   {
@@ -65,11 +69,19 @@ function coinModuleOf(spec: UtxoCoinSpec): CoinModule {
     configure(env) {
       const settings = utxoSettings(env, spec.ticker);
       if (!settings) return null;
+      const { network, backend, pollMs } = settings;
+      const adapter = utxoAdapter(coin, network.name) as unknown as ChainAdapter;
+      if (backend.kind === "esplora") {
+        return {
+          adapter,
+          pollMs,
+          follower: (timed) => esploraFollower(createEsploraClient({ urls: backend.urls, network, timed }), network, { budget: backend.requestsPerTick, depth: REORG_DEPTH }),
+        };
+      }
       return {
-        adapter: utxoAdapter(coin, settings.network.name) as unknown as ChainAdapter,
-        pollMs: settings.pollMs,
-        source: () =>
-          utxoSource(createCoreRpc({ urls: settings.nodeUrls, user: settings.user, pass: settings.pass, chain: settings.network.coreChain }), settings.network),
+        adapter,
+        pollMs,
+        source: () => utxoSource(createCoreRpc({ urls: backend.urls, user: backend.user, pass: backend.pass, chain: network.coreChain }), network),
       };
     },
   };

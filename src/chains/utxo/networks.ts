@@ -36,6 +36,11 @@ export interface UtxoNetwork {
   readonly extendedKeys: readonly ExtendedKeyVersion[];
   /** SLIP-44 coin type of the BIP44/49/84/86 paths on this network (1 on every test network). */
   readonly coinType: number;
+  /**
+   * Hash of block 0 of every chain this network name covers: the network check of a backend that does not
+   * name its chain (Esplora). Bitcoin's "testnet" is testnet3 or testnet4, which share every prefix.
+   */
+  readonly genesisHashes: readonly string[];
 }
 
 // SLIP-132 version bytes (github.com/satoshilabs/slips slip-0132.md).
@@ -55,19 +60,31 @@ const BITCOIN_MAIN_KEYS = [XPUB, YPUB, ZPUB] as const;
 const BITCOIN_TEST_KEYS = [TPUB, UPUB, VPUB] as const;
 
 // Bitcoin Core chainparams.cpp; Litecoin Core 0.21 chainparams.cpp, checked against a running litecoind
-// (shared/vectors/utxo.json `prefixes`). Testnet, signet and regtest share every base58 version.
+// (shared/vectors/utxo.json `prefixes`; regtest's genesis by `getblockhash 0`). Testnet, signet and regtest
+// share every base58 version.
+const GENESIS = {
+  btcMain: "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f",
+  btcTestnet3: "000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943",
+  btcTestnet4: "00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043",
+  btcSignet: "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6",
+  btcRegtest: "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
+  ltcMain: "12a765e31ffd4059bada1e25190f6e98c99d9714d334efa41a195a7e7e04bfe2",
+  ltcTestnet4: "4966625a4b2851d9fdee139e56211a0d88575f59ed816ff5e6a63deb4e3e29a0",
+  ltcRegtest: "530827f38f93b43ed12af0b3ad25a288dc02ed74d6d7857862df51fc56c416f9",
+} as const;
+
 const NETWORKS = {
   BTC: {
-    mainnet: { coreChain: "main", bech32: "bc", p2pkhVersion: 0, p2shVersions: [5], extendedKeys: BITCOIN_MAIN_KEYS, coinType: 0 },
-    testnet: { coreChain: "test", bech32: "tb", p2pkhVersion: 111, p2shVersions: [196], extendedKeys: BITCOIN_TEST_KEYS, coinType: 1 },
-    signet: { coreChain: "signet", bech32: "tb", p2pkhVersion: 111, p2shVersions: [196], extendedKeys: BITCOIN_TEST_KEYS, coinType: 1 },
-    regtest: { coreChain: "regtest", bech32: "bcrt", p2pkhVersion: 111, p2shVersions: [196], extendedKeys: BITCOIN_TEST_KEYS, coinType: 1 },
+    mainnet: { coreChain: "main", bech32: "bc", p2pkhVersion: 0, p2shVersions: [5], extendedKeys: BITCOIN_MAIN_KEYS, coinType: 0, genesisHashes: [GENESIS.btcMain] },
+    testnet: { coreChain: "test", bech32: "tb", p2pkhVersion: 111, p2shVersions: [196], extendedKeys: BITCOIN_TEST_KEYS, coinType: 1, genesisHashes: [GENESIS.btcTestnet3, GENESIS.btcTestnet4] },
+    signet: { coreChain: "signet", bech32: "tb", p2pkhVersion: 111, p2shVersions: [196], extendedKeys: BITCOIN_TEST_KEYS, coinType: 1, genesisHashes: [GENESIS.btcSignet] },
+    regtest: { coreChain: "regtest", bech32: "bcrt", p2pkhVersion: 111, p2shVersions: [196], extendedKeys: BITCOIN_TEST_KEYS, coinType: 1, genesisHashes: [GENESIS.btcRegtest] },
   },
   LTC: {
     // Litecoin moved P2SH from Bitcoin's 5 (3…) and 196 (2…) to 50 (M…) and 58 (Q…); nodes still decode the old ones.
-    mainnet: { coreChain: "main", bech32: "ltc", p2pkhVersion: 48, p2shVersions: [50, 5], extendedKeys: [XPUB, LTUB, MTUB, YPUB, ZPUB], coinType: 2 },
-    testnet: { coreChain: "test", bech32: "tltc", p2pkhVersion: 111, p2shVersions: [58, 196], extendedKeys: [TPUB, TTUB, UPUB, VPUB], coinType: 1 },
-    regtest: { coreChain: "regtest", bech32: "rltc", p2pkhVersion: 111, p2shVersions: [58, 196], extendedKeys: [TPUB, TTUB, UPUB, VPUB], coinType: 1 },
+    mainnet: { coreChain: "main", bech32: "ltc", p2pkhVersion: 48, p2shVersions: [50, 5], extendedKeys: [XPUB, LTUB, MTUB, YPUB, ZPUB], coinType: 2, genesisHashes: [GENESIS.ltcMain] },
+    testnet: { coreChain: "test", bech32: "tltc", p2pkhVersion: 111, p2shVersions: [58, 196], extendedKeys: [TPUB, TTUB, UPUB, VPUB], coinType: 1, genesisHashes: [GENESIS.ltcTestnet4] },
+    regtest: { coreChain: "regtest", bech32: "rltc", p2pkhVersion: 111, p2shVersions: [58, 196], extendedKeys: [TPUB, TTUB, UPUB, VPUB], coinType: 1, genesisHashes: [GENESIS.ltcRegtest] },
   },
 } as const satisfies Record<UtxoCoin, Partial<Record<UtxoNetworkName, Omit<UtxoNetwork, "coin" | "name">>>>;
 
