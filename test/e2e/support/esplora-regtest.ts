@@ -217,19 +217,23 @@ interface ParsedTx {
   outputs: ParsedOutput[];
 }
 
-interface BlockRecord {
+/** The header fields getblock gives and Esplora passes on unchanged. */
+interface BlockFields {
   hash: string;
   height: number;
   version: number;
   time: number;
   mediantime: number;
   nonce: number;
-  bits: number;
   difficulty: number;
   merkleroot: string;
-  previousblockhash: string | null;
   size: number;
   weight: number;
+}
+
+interface BlockRecord extends BlockFields {
+  bits: number;
+  previousblockhash: string | null;
   txids: string[];
 }
 
@@ -264,19 +268,9 @@ interface ChainIndex {
 
 type Rpc = (method: string, ...params: unknown[]) => Promise<unknown>;
 
-interface NodeBlock {
-  hash: string;
-  height: number;
-  version: number;
-  time: number;
-  mediantime: number;
-  nonce: number;
+interface NodeBlock extends BlockFields {
   bits: string;
-  difficulty: number;
-  merkleroot: string;
   previousblockhash?: string;
-  size: number;
-  weight: number;
   tx: NodeTx[];
 }
 
@@ -314,19 +308,12 @@ function createChainIndex(chain: LitecoinRegtest): ChainIndex {
 
   function addBlock(block: NodeBlock): void {
     if (!blocks.has(block.hash)) {
-      blocks.set(block.hash, {
-        hash: block.hash,
-        height: block.height,
-        version: block.version >>> 0,
-        time: block.time,
-        mediantime: block.mediantime,
-        nonce: block.nonce,
+      // Only the fields Esplora shows: getblock's confirmations and nextblockhash would go stale here.
+      const { hash, height, version, time, mediantime, nonce, difficulty, merkleroot, size, weight } = block;
+      blocks.set(hash, {
+        hash, height, version: version >>> 0, time, mediantime, nonce, difficulty, merkleroot, size, weight,
         bits: Number.parseInt(block.bits, 16),
-        difficulty: block.difficulty,
-        merkleroot: block.merkleroot,
         previousblockhash: block.previousblockhash ?? null,
-        size: block.size,
-        weight: block.weight,
         txids: block.tx.map((t) => t.txid),
       });
       for (const nodeTx of block.tx) {
