@@ -2,6 +2,7 @@
 // Blockstream's electrs does (shapes, status codes, content types), from the node's real chain, mempool and reorgs.
 // Payments go to fresh addresses made here from random programs, so no wallet ever spends from them.
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bech32, bech32m, createBase58check, hex } from "@scure/base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -276,6 +277,23 @@ describe("transactions", () => {
     expect(tx).toMatchObject({ size: node.size, weight: node.weight, version: node.version, locktime: node.locktime });
     expect(tx.vin.every((i: { sequence: number }) => i.sequence === 0xfffffffd)).toBe(true);
     expect(tx.vin[0].witness).toHaveLength(2);
+  });
+
+  it("answers a confirmed P2WPKH payment with the keys, in the order, of a recorded mempool.space response", async () => {
+    const recorded = JSON.parse(readFileSync(new URL("../fixtures/esplora/address-txs-bc1qkd9h-mainnet.json", import.meta.url), "utf8"))[1];
+    const to = freshAddress("p2wpkh");
+    const txid = await chain.send(to.address, 4_000_000n);
+    await chain.mine(1);
+    const [served] = await getJson(`/address/${to.address}/txs`);
+    expect(served.txid).toBe(txid);
+    const shape = (tx: { vin: { prevout: object }[]; vout: object[]; status: object }) => ({
+      tx: Object.keys(tx),
+      vin: Object.keys(tx.vin[0]!),
+      prevout: Object.keys(tx.vin[0]!.prevout),
+      vout: Object.keys(tx.vout[0]!),
+      status: Object.keys(tx.status),
+    });
+    expect(shape(served)).toEqual(shape(recorded));
   });
 
   it("drops a replaced tx (404) and lists its replacement", async () => {
