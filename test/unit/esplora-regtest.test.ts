@@ -4,9 +4,10 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bech32, bech32m, createBase58check, hex } from "@scure/base";
+import { bech32, createBase58check, hex } from "@scure/base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEsploraServer, type EsploraServer } from "../e2e/support/esplora-regtest";
+import { freshAddress } from "../e2e/support/litecoin-addresses";
 import { startLitecoinRegtest, type LitecoinRegtest } from "../e2e/support/litecoin-regtest";
 
 const base58check = createBase58check(sha256);
@@ -26,21 +27,6 @@ afterAll(async () => {
   await esplora?.close();
   await chain?.stop();
 }, 30_000);
-
-/** A fresh Litecoin regtest address of one kind and the output script it stands for. */
-function freshAddress(kind: "p2wpkh" | "p2pkh" | "p2sh" | "p2sh-legacy" | "p2tr"): { address: string; script: string } {
-  if (kind === "p2wpkh" || kind === "p2tr") {
-    const program = randomBytes(kind === "p2wpkh" ? 20 : 32);
-    const version = kind === "p2wpkh" ? 0 : 1;
-    const coder = version === 0 ? bech32 : bech32m;
-    const address = coder.encode("rltc", [version, ...coder.toWords(program)]);
-    return { address, script: `${version === 0 ? "00" : "51"}${program.length.toString(16)}${hex.encode(program)}` };
-  }
-  const hash = randomBytes(20);
-  if (kind === "p2pkh") return { address: base58check.encode(Uint8Array.of(0x6f, ...hash)), script: `76a914${hex.encode(hash)}88ac` };
-  const version = kind === "p2sh" ? 0x3a : 0xc4;
-  return { address: base58check.encode(Uint8Array.of(version, ...hash)), script: `a914${hex.encode(hash)}87` };
-}
 
 async function get(path: string) {
   const response = await fetch(`${esplora.url}${path}`);

@@ -61,7 +61,10 @@ export function esploraFollower(client: EsploraClient, network: UtxoNetwork, opt
     async follow(stored, ctx) {
       const from = (stored as EsploraCursor | undefined) ?? emptyEsploraCursor();
       const watched = await ctx.watched();
-      return followAddresses(client, await tip(), from, watched, ctx.now, opts);
+      const before = client.requestsMade();
+      const node = await tip();
+      // The budget is the whole step's, the tip's requests included.
+      return followAddresses(client, node, from, watched, ctx.now, { ...opts, budget: opts.budget - (client.requestsMade() - before) });
     },
   };
 }
@@ -118,23 +121,25 @@ export async function followAddresses(
       orphan(height);
     }
   }
-  // Every tx of an orphaned block: where is it now?
-  if (orphanedAbove !== null) {
-    for (const [txid, t] of tracked) if (t.block && t.block.height > orphanedAbove) news.set(txid, { status: await client.txStatus(txid) });
-  }
-
-  // 2. Listings, least recently listed first, while the budget lasts.
+  // 2. Listings. The addresses of txs in orphaned blocks first, whatever the budget: where their txs are
+  // now is part of this step. Then the least recently listed, while the budget lasts.
+  const suspects = new Set<string>();
+  if (orphanedAbove !== null) for (const [txid, t] of tracked) if (t.block && t.block.height > orphanedAbove) suspects.add(txid);
+  const urgent = new Set([...suspects].flatMap((txid) => tracked.get(txid)!.tx.outputs.map((o) => o.script)));
   const listedAt: Record<string, number> = {};
   for (const w of watched) if (Object.hasOwn(from.listedAt, w.address)) listedAt[w.address] = from.listedAt[w.address]!;
-  const order = [...watched].sort((a, b) => (listedAt[a.address] ?? -1) - (listedAt[b.address] ?? -1) || (a.address < b.address ? -1 : 1));
+  const rank = (w: WatchedAddress) => (urgent.has(w.matchKey) ? -2 : (listedAt[w.address] ?? -1));
+  const order = [...watched].sort((a, b) => rank(a) - rank(b) || (a.address < b.address ? -1 : 1));
   for (const w of order) {
-    if (spent() >= opts.budget) break;
-    const listing = await listAddress(client, w.address, tracked, opts.budget - spent());
-    for (const tx of listing) news.set(tx.txid, { status: tx.status, tx });
-    // A pool tx that paid this address and is not in its listing left the pool, or was mined meanwhile.
+    if (!urgent.has(w.matchKey) && spent() >= opts.budget) break;
+    for (const tx of await listAddress(client, w.address, tracked, opts.budget - spent())) news.set(tx.txid, { status: tx.status, tx });
+    // A tx in the pool (or in an orphaned block) that paid this address and is not in its listing left the
+    // pool, or was mined meanwhile: the tx itself says which. Unconfirmed and not listed is not in the
+    // pool either (electrs still serves a tx of an orphaned block that no pool holds).
     for (const [txid, t] of tracked) {
-      if (t.block !== null || news.has(txid) || !t.tx.outputs.some((o) => o.script === w.matchKey)) continue;
-      news.set(txid, { status: await client.txStatus(txid) });
+      if (news.has(txid) || (t.block !== null && !suspects.has(txid)) || !t.tx.outputs.some((o) => o.script === w.matchKey)) continue;
+      const tx = await client.tx(txid);
+      news.set(txid, tx?.status.confirmed ? { status: tx.status, tx } : { status: null });
     }
     listedAt[w.address] = now;
   }

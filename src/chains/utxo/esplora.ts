@@ -61,8 +61,11 @@ export interface EsploraClient {
    * `afterTxid`, the next 25 confirmed ones after it (`/address/:a/txs/chain/:txid`).
    */
   addressTxs(address: string, afterTxid?: string): Promise<EsploraTx[]>;
-  /** Where a tx is; null when the explorer does not know it (dropped, replaced, never seen). */
-  txStatus(txid: string): Promise<EsploraStatus | null>;
+  /**
+   * The tx; null when the explorer does not know it (404: dropped, replaced, never seen). Not
+   * `/tx/:txid/status`: electrs answers that with `{"confirmed":false}` for a txid it never saw.
+   */
+  tx(txid: string): Promise<EsploraTx | null>;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -210,8 +213,8 @@ export function createEsploraClient(opts: EsploraOptions): EsploraClient {
       return must(found, path);
     },
 
-    async txStatus(txid) {
-      const found = await request(`/tx/${txid}/status`, (text, where) => readStatus(json(text, where), where), true);
+    async tx(txid) {
+      const found = await request(`/tx/${txid}`, (text, where) => readTx(json(text, where), where), true);
       return found.found ? found.value : null;
     },
   };
