@@ -26,3 +26,12 @@ export function seconds(value: string | undefined, fallback: number): number {
 export function monitoringMs(env: Env): number {
   return seconds(env.MONITORING_SECONDS, 24 * 60 * 60) * 1000;
 }
+
+/** Free plan: 50 subrequests per invocation (paid: 10,000 by default). */
+const FREE_PLAN_SUBREQUESTS = 50;
+
+/** Subrequests (fetches, D1 queries, Durable Object calls) one invocation may make: `SUBREQUEST_BUDGET`. */
+export function subrequestBudget(env: Env): number {
+  const n = Number(setting(env, "SUBREQUEST_BUDGET"));
+  return Number.isSafeInteger(n) && n >= 10 ? n : FREE_PLAN_SUBREQUESTS;
+}

@@ -10,7 +10,7 @@ import { blockFollower, type ChainFollower } from "../chains/follower";
 import { WrongNetworkError } from "../chains/network-check";
 import { NodeError } from "../chains/node-error";
 import { chainAdapter, coinModule, coinRuntime, pollIntervalMs } from "../chains/registry";
-import { monitoringMs } from "../config";
+import { monitoringMs, subrequestBudget } from "../config";
 import { writeChainState, type ChainStatePatch } from "../db/chain-state";
 import { database, type Db } from "../db/client";
 import { anyWatchedInvoice, usersWithOpenPayments, watchedAddresses, watchedMatchKeys, watchedUsers } from "../db/invoices";
@@ -27,7 +27,12 @@ const BLOCKS = { maxBlocks: 20, depth: 20 };
 /** User accounts called at once (Workers allow 6 open connections per invocation). */
 const FANOUT = 6;
 
+/** D1 queries a tick makes at most besides account calls (watched?, whom, open payments, chain_state, failure). */
+const D1_QUERIES_PER_TICK = 8;
+
 const CURSOR_KEY = "cursor";
+/** A step not yet taken by every account it is for (PendingStep). */
+const PENDING_KEY = "pending";
 const COIN_KEY = "coin";
 const FAILURES_KEY = "failures";
 
@@ -50,6 +55,8 @@ export class ChainWatcher extends DurableObject<Env> {
   private readonly followers = new Map<Coin, ChainFollower | null>();
   /** The last tick's reason for not following the node, to log changes only. */
   private behind: string | null = null;
+  /** The last tick left accounts to call: the next one comes at once, not after the poll interval. */
+  private more = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,7 +81,7 @@ export class ChainWatcher extends DurableObject<Env> {
     try {
       const keepPolling = await this.tick(coin);
       await this.ctx.storage.delete(FAILURES_KEY);
-      if (keepPolling) await this.ctx.storage.setAlarm(Date.now() + interval);
+      if (keepPolling) await this.ctx.storage.setAlarm(Date.now() + (this.more ? 0 : interval));
     } catch (error) {
       const failures = ((await this.ctx.storage.get<number>(FAILURES_KEY)) ?? 0) + 1;
       await this.ctx.storage.put(FAILURES_KEY, failures);
@@ -92,14 +99,19 @@ export class ChainWatcher extends DurableObject<Env> {
   /**
    * One look at the chain, one at a time; what it saw, or why it failed, goes to chain_state.
    * Returns whether to keep polling (something is watched); a failure is thrown as TickFailed.
+   * `subrequests` (tests) stands for the SUBREQUEST_BUDGET setting.
    */
-  async tick(coin: Coin, source?: ChainSource): Promise<boolean> {
+  async tick(coin: Coin, source?: ChainSource, subrequests = subrequestBudget(this.env)): Promise<boolean> {
     return this.queue.run(async () => {
       const follower = source ? blockFollower(this.wait.watch(source), BLOCKS) : this.followerFor(coin);
       if (!follower) return false;
       const state = { watching: true };
+      const callsBefore = this.wait.calls;
+      // What is left for account calls once the node and D1 had theirs; at least one, so every tick moves on.
+      const room = () => Math.max(1, subrequests - D1_QUERIES_PER_TICK - (this.wait.calls - callsBefore));
+      this.more = false;
       try {
-        return await this.look(coin, follower, state);
+        return await this.look(coin, follower, state, room);
       } catch (cause) {
         await this.recordFailure(coin, cause);
         throw new TickFailed(cause, follower.node(), state.watching);
@@ -107,7 +119,10 @@ export class ChainWatcher extends DurableObject<Env> {
     });
   }
 
-  private async look(coin: Coin, follower: ChainFollower, state: { watching: boolean }): Promise<boolean> {
+  private async look(coin: Coin, follower: ChainFollower, state: { watching: boolean }, room: () => number): Promise<boolean> {
+    // A step some accounts have not taken yet comes first: the chain is read again only after it.
+    const pending = await this.ctx.storage.get<PendingStep>(PENDING_KEY);
+    if (pending) return this.deliverStep(coin, pending, room(), false);
     const startedAt = Date.now();
     const closedAfter = startedAt - monitoringMs(this.env);
     state.watching = await anyWatchedInvoice(this.db, coin, closedAfter);
@@ -129,14 +144,36 @@ export class ChainWatcher extends DurableObject<Env> {
     this.noteBehind(coin, follower, behind);
     // Whom to deliver to is read only now: a user whose first invoice was created while the chain was
     // being read may already have its payer's tx in this step's pool, which is never delivered again.
-    await this.deliver(await this.deliveries(coin, { coin, ...step }, tipMoved, closedAfter));
-    await this.ctx.storage.put(CURSOR_KEY, { kind: follower.kind, cursor } satisfies StoredCursor);
-    await writeChainState(this.db, coin, {
-      ...nodeAnswered(node, startedAt, behind),
-      bestTipHeight: position.bestTip,
-      cursorHeight: position.height,
-      scannedThrough: position.scannedThrough,
-    });
+    const deliveries = [...(await this.deliveries(coin, { coin, ...step }, tipMoved, closedAfter)).entries()];
+    const whole: PendingStep = {
+      cursor: { kind: follower.kind, cursor },
+      state: { ...nodeAnswered(node, startedAt, behind), bestTipHeight: position.bestTip, cursorHeight: position.height, scannedThrough: position.scannedThrough },
+      deliveries,
+    };
+    return this.deliverStep(coin, whole, room(), true);
+  }
+
+  /**
+   * Calls as many of the step's accounts as `room` allows. The cursor and chain_state move only once
+   * every account took the step; until then the rest (and any account that failed) is kept under
+   * PENDING_KEY and the next tick goes on with it, before it reads the chain again. Nothing is skipped.
+   */
+  private async deliverStep(coin: Coin, step: PendingStep, room: number, fresh: boolean): Promise<boolean> {
+    const now = step.deliveries.slice(0, room);
+    const later = step.deliveries.slice(room);
+    // A fresh step that does not fit is stored whole first: an interrupted tick then loses nobody.
+    if (fresh && later.length > 0) await this.ctx.storage.put(PENDING_KEY, step);
+    const failed = await this.deliver(now);
+    const left = [...now.filter(([user]) => failed.has(user)), ...later];
+    if (left.length === 0) {
+      await this.ctx.storage.put(CURSOR_KEY, step.cursor);
+      if (!fresh || later.length > 0) await this.ctx.storage.delete(PENDING_KEY);
+      await writeChainState(this.db, coin, step.state);
+      return true;
+    }
+    await this.ctx.storage.put(PENDING_KEY, { ...step, deliveries: left } satisfies PendingStep);
+    if (failed.size > 0) throw new DeliveryFailed([...failed.values()], now.length);
+    this.more = true;
     return true;
   }
 
@@ -177,18 +214,17 @@ export class ChainWatcher extends DurableObject<Env> {
     return out;
   }
 
-  /** Every account must take its batch; one failure fails the tick so nothing advances past it. */
-  private async deliver(deliveries: Map<UserId, ChainBatch>): Promise<void> {
-    const failures: unknown[] = [];
-    const users = [...deliveries.keys()];
-    for (let i = 0; i < users.length; i += FANOUT) {
-      const group = users.slice(i, i + FANOUT);
-      const results = await Promise.allSettled(
-        group.map((u) => this.env.USER_ACCOUNT.get(this.env.USER_ACCOUNT.idFromName(u)).applyChainBatch(u, deliveries.get(u)!)),
-      );
-      for (const r of results) if (r.status === "rejected") failures.push(r.reason);
+  /** Calls each account with its batch; returns the accounts that did not take it, with why. */
+  private async deliver(deliveries: readonly (readonly [UserId, ChainBatch])[]): Promise<Map<UserId, unknown>> {
+    const failed = new Map<UserId, unknown>();
+    for (let i = 0; i < deliveries.length; i += FANOUT) {
+      const group = deliveries.slice(i, i + FANOUT);
+      const results = await Promise.allSettled(group.map(([u, batch]) => this.env.USER_ACCOUNT.get(this.env.USER_ACCOUNT.idFromName(u)).applyChainBatch(u, batch)));
+      results.forEach((r, k) => {
+        if (r.status === "rejected") failed.set(group[k]![0], r.reason);
+      });
     }
-    if (failures.length > 0) throw new DeliveryFailed(failures, users.length);
+    return failed;
   }
 
   private async recordFailure(coin: Coin, cause: unknown): Promise<void> {
@@ -218,6 +254,14 @@ export class ChainWatcher extends DurableObject<Env> {
     }
     return this.followers.get(coin)!;
   }
+}
+
+/** A followed step, with the accounts that have yet to take it and what to store once they all have. */
+interface PendingStep {
+  cursor: StoredCursor;
+  state: ChainStatePatch;
+  /** Account and its batch (by view key, every account's is the same object, stored once). */
+  deliveries: [UserId, ChainBatch][];
 }
 
 /** The cursor as stored, with the kind of follower that wrote it. */

@@ -8,6 +8,9 @@ export class NodeWait {
   private readonly pending = new Map<number, number>();
   private serial = 0;
 
+  /** Node calls made so far (each source call or explorer request counts once). */
+  calls = 0;
+
   /** Start of the oldest pending node call; null when none is pending. */
   get since(): number | null {
     let oldest: number | null = null;
@@ -18,6 +21,7 @@ export class NodeWait {
   /** Runs a node call, timed. */
   async time<R>(call: () => Promise<R>): Promise<R> {
     const id = ++this.serial;
+    this.calls += 1;
     this.pending.set(id, Date.now());
     try {
       return await call();

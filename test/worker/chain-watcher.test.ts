@@ -27,7 +27,8 @@ function vectorTx(name: string): ScanTx {
 
 const watcher = (name: string) => E.CHAIN_WATCHER.get(E.CHAIN_WATCHER.idFromName(name));
 /** One tick of the watcher named `name`, reading `source`. */
-const tick = (name: string, source: ChainSource) => runInDurableObject(watcher(name), (w) => w.tick(Coin.XMR, source));
+const tick = (name: string, source: ChainSource, subrequests?: number) => runInDurableObject(watcher(name), (w) => w.tick(Coin.XMR, source, subrequests));
+const pendingOf = (name: string) => runInDurableObject(watcher(name), (_w, state) => state.storage.get<{ deliveries: [string, unknown][] }>("pending"));
 const cursorOf = (name: string) =>
   runInDurableObject(watcher(name), async (_w, state) => (await state.storage.get<{ kind: string; cursor: ChainCursor }>("cursor"))?.cursor);
 /** Makes the user's account drop what it holds in memory: its next call reloads from D1. */
@@ -105,6 +106,32 @@ describe("ChainWatcher.tick", () => {
     await tick("legacy-cursor", chain);
     // Blocks 11..30 (20 per tick) follow the stored position; a fresh start would have jumped to 31..50.
     expect((await cursorOf("legacy-cursor"))!.blocks.map((b) => b.height)).toEqual(Array.from({ length: 20 }, (_, i) => 11 + i));
+  });
+
+  it("splits a step over several ticks when its accounts do not fit in one tick's subrequests, moving the cursor only once all took it", async () => {
+    for (let i = 0; i < 5; i++) await invoice(await merchantUser(c, randomXmrKeys()), 1);
+    const chain = new ModelChain<ScanTx>();
+    chain.mine(3);
+    // 10 subrequests: 8 for D1, the rest for node calls, and at least one account per tick.
+    await tick("split", chain, 10);
+    const first = (await pendingOf("split"))!;
+    const accounts = first.deliveries.length + 1;
+    expect(accounts).toBeGreaterThanOrEqual(5);
+    expect(await cursorOf("split")).toBeUndefined();
+    chain.mine(1); // a new block: not read before the step is everybody's
+    let ticks = 1;
+    while (await pendingOf("split")) {
+      const left = (await pendingOf("split"))!.deliveries.length;
+      await tick("split", chain, 10);
+      expect((await pendingOf("split"))?.deliveries.length ?? 0).toBe(Math.max(0, left - 2));
+      ticks += 1;
+    }
+    expect(ticks).toBe(1 + Math.ceil((accounts - 1) / 2));
+    expect((await cursorOf("split"))!.blocks.at(-1)!.height).toBe(3);
+    // Then the next step, block 4, to everybody the same way.
+    do await tick("split", chain, 10);
+    while (await pendingOf("split"));
+    expect((await cursorOf("split"))!.blocks.at(-1)!.height).toBe(4);
   });
 
   it("calls no account on a quiet tick, not even one that could not take a batch", async () => {
