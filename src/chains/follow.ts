@@ -30,6 +30,11 @@ export interface FollowOptions {
   maxBlocks: number;
   /** Recent blocks remembered for reorg detection. */
   depth: number;
+  /**
+   * New pool txs read per step at most (default: all). A pool larger than that (Bitcoin's first look at
+   * mainnet's) is read over several steps; the scan time waits until it was read whole.
+   */
+  maxPoolTxs?: number;
 }
 
 export type FollowStep = Omit<ChainBatch, "coin">;
@@ -117,11 +122,16 @@ export async function followChain(source: ChainSource, from: ChainCursor, opts: 
   // The pool only makes sense against a chain we are level with.
   let mempool: ChainTx[] = [];
   let gone: string[] = [];
+  let levelWithPool = false;
   if (levelWithTip) {
     const pool = await source.poolHashes();
     const inPool = new Set(pool);
     const seen = new Set(cursor.poolSeen);
-    const fresh = pool.filter((h) => !seen.has(h) || suspects.has(h));
+    const unread = pool.filter((h) => !seen.has(h) || suspects.has(h));
+    // The txs of orphaned blocks first: where they are now is this step's news.
+    unread.sort((a, b) => Number(suspects.has(b)) - Number(suspects.has(a)));
+    const fresh = unread.slice(0, opts.maxPoolTxs ?? unread.length);
+    levelWithPool = fresh.length === unread.length;
     const { txs, doubtful } = fresh.length > 0 ? await source.poolTxs(fresh) : { txs: [], doubtful: [] };
     mempool = txs;
     const delivered = new Set(txs.map((t) => t.hash));
@@ -136,7 +146,7 @@ export async function followChain(source: ChainSource, from: ChainCursor, opts: 
     cursor.poolSeen = pool.filter((h) => !flagged.has(h) && (seen.has(h) || delivered.has(h)));
   }
 
-  const scannedThrough = levelWithTip ? opts.now : from.scannedThrough;
+  const scannedThrough = levelWithTip && levelWithPool ? opts.now : from.scannedThrough;
   cursor.blocks = cursor.blocks.slice(-opts.depth);
   cursor.scannedThrough = scannedThrough;
   return {

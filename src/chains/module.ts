@@ -46,9 +46,16 @@ export type CallTimer = <R>(call: () => Promise<R>) => Promise<R>;
  */
 export interface CoinRuntime {
   readonly adapter: ChainAdapter;
-  source?(): ChainSource;
+  /** `timed` wraps every HTTP request the source makes (timedFetch), so the watcher can count and time them. */
+  source?(timed: CallTimer): ChainSource;
   follower?(timed: CallTimer): ChainFollower;
   readonly pollMs: number;
+}
+
+/** The global fetch, every request wrapped in `timed`. */
+export function timedFetch(timed: CallTimer): typeof fetch {
+  // Workers throw "Illegal invocation" when the global fetch is called detached from globalThis.
+  return (input, init) => timed(() => fetch(input, init));
 }
 
 export interface CoinModule {

@@ -18,18 +18,23 @@ import { Coin, parseCoin, tickerOf } from "../domain/coins";
 import { ApiError } from "../domain/errors";
 import type { UserId } from "../domain/ids";
 import type { Env } from "../env";
+import { deleteChunked, getChunked, putChunked } from "./chunked-storage";
 import { NodeWait } from "./node-wait";
 import { retryDelayMs } from "./retry-delay";
 import { SerialQueue } from "./serial";
 
-/** Following a node block by block: catch-up after downtime proceeds over several ticks of 20 blocks; the last 20 are remembered for reorg detection. */
-const BLOCKS = { maxBlocks: 20, depth: 20 };
+/**
+ * Following a node block by block: catch-up after downtime proceeds over several ticks of 20 blocks, the
+ * last 20 are remembered for reorg detection, and a big pool is read 1,000 new txs per tick (10 batches).
+ */
+const BLOCKS = { maxBlocks: 20, depth: 20, maxPoolTxs: 1000 };
 /** User accounts called at once (Workers allow 6 open connections per invocation). */
 const FANOUT = 6;
 
 /** D1 queries a tick makes at most besides account calls (watched?, whom, open payments, chain_state, failure). */
 const D1_QUERIES_PER_TICK = 8;
 
+/** The cursor (chunked-storage: a node's pool can make it bigger than one storage value). */
 const CURSOR_KEY = "cursor";
 /** A step not yet taken by every account it is for (PendingStep). */
 const PENDING_KEY = "pending";
@@ -121,7 +126,7 @@ export class ChainWatcher extends DurableObject<Env> {
 
   private async look(coin: Coin, follower: ChainFollower, state: { watching: boolean }, room: () => number): Promise<boolean> {
     // A step some accounts have not taken yet comes first: the chain is read again only after it.
-    const pending = await this.ctx.storage.get<PendingStep>(PENDING_KEY);
+    const pending = (await getChunked(this.ctx.storage, PENDING_KEY)) as PendingStep | undefined;
     if (pending) return this.deliverStep(coin, pending, room(), false);
     const startedAt = Date.now();
     const closedAfter = startedAt - monitoringMs(this.env);
@@ -129,14 +134,14 @@ export class ChainWatcher extends DurableObject<Env> {
     if (!state.watching) {
       // Nothing to watch: forget the position (payments to invoices created later can only come
       // later), but look at the node, so /healthz and CreateInvoice know whether it may be followed.
-      await this.ctx.storage.delete(CURSOR_KEY);
+      await deleteChunked(this.ctx.storage, CURSOR_KEY);
       const node = await follower.tip();
       const behind = nodeBehind(node, -1, []);
       this.noteBehind(coin, follower, behind);
       await writeChainState(this.db, coin, { ...nodeAnswered(node, startedAt, behind), bestTipHeight: null, cursorHeight: null });
       return false;
     }
-    const from = cursorOf(await this.ctx.storage.get(CURSOR_KEY), follower.kind);
+    const from = cursorOf(await getChunked(this.ctx.storage, CURSOR_KEY), follower.kind);
     const { step, tipMoved, cursor, position, node, behind } = await follower.follow(from, {
       now: startedAt,
       watched: () => watchedAddresses(this.db, coin, closedAfter),
@@ -162,16 +167,16 @@ export class ChainWatcher extends DurableObject<Env> {
     const now = step.deliveries.slice(0, room);
     const later = step.deliveries.slice(room);
     // A fresh step that does not fit is stored whole first: an interrupted tick then loses nobody.
-    if (fresh && later.length > 0) await this.ctx.storage.put(PENDING_KEY, step);
+    if (fresh && later.length > 0) await putChunked(this.ctx.storage, PENDING_KEY, step);
     const failed = await this.deliver(now);
     const left = [...now.filter(([user]) => failed.has(user)), ...later];
     if (left.length === 0) {
-      await this.ctx.storage.put(CURSOR_KEY, step.cursor);
-      if (!fresh || later.length > 0) await this.ctx.storage.delete(PENDING_KEY);
+      await putChunked(this.ctx.storage, CURSOR_KEY, step.cursor);
+      if (!fresh || later.length > 0) await deleteChunked(this.ctx.storage, PENDING_KEY);
       await writeChainState(this.db, coin, step.state);
       return true;
     }
-    await this.ctx.storage.put(PENDING_KEY, { ...step, deliveries: left } satisfies PendingStep);
+    await putChunked(this.ctx.storage, PENDING_KEY, { ...step, deliveries: left } satisfies PendingStep);
     if (failed.size > 0) throw new DeliveryFailed([...failed.values()], now.length);
     this.more = true;
     return true;
@@ -248,9 +253,10 @@ export class ChainWatcher extends DurableObject<Env> {
   private followerFor(coin: Coin): ChainFollower | null {
     if (!this.followers.has(coin)) {
       const runtime = coinRuntime(this.env, coin);
+      // Every HTTP request to the node is timed (for /healthz) and counted (for the subrequest budget).
       const timed = <R>(call: () => Promise<R>) => this.wait.time(call);
-      const source = runtime?.source?.();
-      this.followers.set(coin, runtime?.follower?.(timed) ?? (source ? blockFollower(this.wait.watch(source), BLOCKS) : null));
+      const source = runtime?.source?.(timed);
+      this.followers.set(coin, runtime?.follower?.(timed) ?? (source ? blockFollower(source, BLOCKS) : null));
     }
     return this.followers.get(coin)!;
   }

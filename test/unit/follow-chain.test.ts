@@ -5,7 +5,7 @@ import { emptyCursor, followChain, type ChainCursor } from "../../src/chains/fol
 import { ModelChain } from "../support/model-chain";
 
 /** Follows step by step, keeping the cursor as the watcher does after a successful delivery. */
-function follower(chain: ModelChain, maxBlocks = 20) {
+function follower(chain: ModelChain, maxBlocks = 20, maxPoolTxs?: number) {
   let cursor: ChainCursor = emptyCursor();
   let clock = 1000;
   return {
@@ -14,7 +14,7 @@ function follower(chain: ModelChain, maxBlocks = 20) {
     },
     async step() {
       chain.calls = [];
-      const r = await followChain(chain, cursor, { now: (clock += 1000), maxBlocks, depth: 20 });
+      const r = await followChain(chain, cursor, { now: (clock += 1000), maxBlocks, depth: 20, maxPoolTxs });
       cursor = r.cursor;
       return { ...r.step, behind: r.behind, heights: r.step.blocks.map((b) => b.height), pool: r.step.mempool.map((t) => t.hash) };
     },
@@ -29,6 +29,20 @@ describe("followChain", () => {
     const f = follower(chain);
     const s = await f.step();
     expect(s).toMatchObject({ heights: [0, 1, 2, 3, 4, 5], pool: ["t1"], tipHeight: 5, orphanedAbove: null, scannedThrough: 2000, observedAfter: 0 });
+  });
+
+  it("reads a pool larger than a step allows over several steps, each tx once, and moves the scan time only once it was read whole", async () => {
+    const chain = new ModelChain();
+    chain.mine(2);
+    for (let i = 0; i < 25; i++) chain.send(`p${i}`);
+    const f = follower(chain, 20, 10);
+    const steps = [await f.step(), await f.step(), await f.step()];
+    expect(steps.map((s) => s.pool.length)).toEqual([10, 10, 5]);
+    expect(new Set(steps.flatMap((s) => s.pool)).size).toBe(25);
+    expect(steps.map((s) => s.scannedThrough)).toEqual([0, 0, 4000]);
+    // Pool payments read late are dated at the last complete look, as if read at once.
+    expect(steps.map((s) => s.observedAfter)).toEqual([0, 0, 0]);
+    expect((await f.step()).pool).toEqual([]);
   });
 
   it("delivers every new block once, in order, catching up in bounded steps", async () => {

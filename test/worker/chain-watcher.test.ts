@@ -10,6 +10,7 @@ import type { ChainCursor } from "../../src/chains/follow";
 import { parseScanTx, type ScanTx } from "../../src/chains/xmr/tx";
 import { Coin } from "../../src/domain/coins";
 import { InvoiceStatus } from "../../src/domain/invoice";
+import { getChunked } from "../../src/durable/chunked-storage";
 import type { Env } from "../../src/env";
 import vectors from "../vectors/xmr.json";
 import { ModelChain } from "../support/model-chain";
@@ -28,9 +29,10 @@ function vectorTx(name: string): ScanTx {
 const watcher = (name: string) => E.CHAIN_WATCHER.get(E.CHAIN_WATCHER.idFromName(name));
 /** One tick of the watcher named `name`, reading `source`. */
 const tick = (name: string, source: ChainSource, subrequests?: number) => runInDurableObject(watcher(name), (w) => w.tick(Coin.XMR, source, subrequests));
-const pendingOf = (name: string) => runInDurableObject(watcher(name), (_w, state) => state.storage.get<{ deliveries: [string, unknown][] }>("pending"));
+const pendingOf = (name: string) =>
+  runInDurableObject(watcher(name), async (_w, state) => (await getChunked(state.storage, "pending")) as { deliveries: [string, unknown][] } | undefined);
 const cursorOf = (name: string) =>
-  runInDurableObject(watcher(name), async (_w, state) => (await state.storage.get<{ kind: string; cursor: ChainCursor }>("cursor"))?.cursor);
+  runInDurableObject(watcher(name), async (_w, state) => ((await getChunked(state.storage, "cursor")) as { kind: string; cursor: ChainCursor } | undefined)?.cursor);
 /** Makes the user's account drop what it holds in memory: its next call reloads from D1. */
 const reload = (userId: string) => evictDurableObject(E.USER_ACCOUNT.get(E.USER_ACCOUNT.idFromName(userId)));
 

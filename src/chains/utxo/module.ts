@@ -6,7 +6,7 @@ import type { UpdateCryptoKeysRequest } from "../../../gen/user/v1/user_pb";
 import { Coin } from "../../domain/coins";
 import { fail, Failures } from "../../domain/errors";
 import type { ChainAdapter } from "../adapter";
-import type { ChainModule, CoinFacts, CoinModule } from "../module";
+import { timedFetch, type ChainModule, type CoinFacts, type CoinModule } from "../module";
 import { keysFromRequest, utxoAdapter, type UtxoChainCoin } from "./adapter";
 import { createCoreRpc } from "./core-rpc";
 import { createEsploraClient } from "./esplora";
@@ -81,7 +81,8 @@ function coinModuleOf(spec: UtxoCoinSpec): CoinModule {
       return {
         adapter,
         pollMs,
-        source: () => utxoSource(createCoreRpc({ urls: backend.urls, user: backend.user, pass: backend.pass, chain: network.coreChain }), network),
+        source: (timed) =>
+          utxoSource(createCoreRpc({ urls: backend.urls, user: backend.user, pass: backend.pass, chain: network.coreChain, fetch: timedFetch(timed) }), network),
       };
     },
   };

@@ -5,7 +5,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { Coin } from "../../domain/coins";
 import { fail } from "../../domain/errors";
 import type { ChainAdapter } from "../adapter";
-import type { ChainModule, CoinModule } from "../module";
+import { timedFetch, type ChainModule, type CoinModule } from "../module";
 import { xmrAdapter } from "./adapter";
 import { createMoneroDaemon } from "./daemon";
 import { parsePrivateViewKey, parsePublicSpendKey } from "./keys";
@@ -40,8 +40,8 @@ const xmr: CoinModule = {
     return {
       adapter: xmrAdapter(settings.network) as ChainAdapter,
       pollMs: settings.pollMs,
-      source: () =>
-        xmrSource(createMoneroDaemon({ urls: settings.daemonUrls, user: settings.user, pass: settings.pass, network: settings.network })),
+      source: (timed) =>
+        xmrSource(createMoneroDaemon({ urls: settings.daemonUrls, user: settings.user, pass: settings.pass, network: settings.network, fetch: timedFetch(timed) })),
     };
   },
 };
