@@ -1,7 +1,9 @@
 // A coin is enabled exactly when its module finds its node configured and its settings make sense.
 import { describe, expect, it } from "vitest";
 import { coinRuntime, enabledCoins, isCoinEnabled } from "../../src/chains/registry";
+import { DEFAULT_ESPLORA_REQUESTS, utxoSettings } from "../../src/chains/utxo/settings";
 import { xmrSettings } from "../../src/chains/xmr/settings";
+import { subrequestBudget } from "../../src/config";
 import { Coin } from "../../src/domain/coins";
 import type { Env } from "../../src/env";
 
@@ -36,5 +38,38 @@ describe("XMR settings", () => {
   it("enables only the coins whose own node is configured", () => {
     expect(enabledCoins(env({ XMR_DAEMON_URL: "http://n" }))).toEqual([Coin.XMR]);
     for (const coin of [Coin.BTC, Coin.LTC, Coin.ETH, Coin.TON]) expect(isCoinEnabled(env({ XMR_DAEMON_URL: "http://n" }), coin)).toBe(false);
+  });
+});
+
+describe("BTC and LTC settings", () => {
+  it.each([
+    ["no backend", {}, false],
+    ["a node", { LTC_DAEMON_URL: "http://127.0.0.1:19443" }, true],
+    ["an Esplora explorer only", { LTC_ESPLORA_URL: "https://litecoinspace.org/api" }, true],
+    ["an explorer and a network Litecoin does not have", { LTC_ESPLORA_URL: "https://e", LTC_NETWORK: "signet" }, false],
+  ])("LTC with %s: enabled = %s", (_why, vars, enabled) => {
+    expect(isCoinEnabled(env(vars), Coin.LTC)).toBe(enabled);
+  });
+
+  it("reads an explorer failover list and its request budget; a node, when also set, is the backend", () => {
+    expect(utxoSettings(env({ BTC_ESPLORA_URL: "https://a/api, https://b/api", BTC_ESPLORA_REQUESTS_PER_TICK: "12" }), "BTC")?.backend).toEqual({
+      kind: "esplora",
+      urls: ["https://a/api", "https://b/api"],
+      requestsPerTick: 12,
+    });
+    expect(utxoSettings(env({ BTC_ESPLORA_URL: "https://a/api", BTC_ESPLORA_REQUESTS_PER_TICK: "2" }), "BTC")?.backend).toMatchObject({ requestsPerTick: DEFAULT_ESPLORA_REQUESTS });
+    expect(utxoSettings(env({ BTC_ESPLORA_URL: "https://a/api", BTC_DAEMON_URL: "http://n" }), "BTC")?.backend.kind).toBe("core");
+    const runtime = coinRuntime(env({ BTC_ESPLORA_URL: "https://a/api" }), Coin.BTC)!;
+    expect(runtime.follower).toBeDefined();
+    expect(runtime.source).toBeUndefined();
+  });
+});
+
+describe("SUBREQUEST_BUDGET", () => {
+  it("is the free plan's 50 unless set to a sensible number", () => {
+    expect(subrequestBudget(env({}))).toBe(50);
+    expect(subrequestBudget(env({ SUBREQUEST_BUDGET: "10000" }))).toBe(10000);
+    expect(subrequestBudget(env({ SUBREQUEST_BUDGET: "3" }))).toBe(50);
+    expect(subrequestBudget(env({ SUBREQUEST_BUDGET: "lots" }))).toBe(50);
   });
 });
