@@ -72,16 +72,7 @@ export async function followChain(source: ChainSource, from: ChainCursor, opts: 
   const node = await source.tip(seen);
   const behind = nodeBehind(node, seen, from.blocks);
   if (behind !== null) {
-    const quiet: FollowStep = {
-      tipHeight: Math.max(seen, node.height),
-      orphanedAbove: null,
-      blocks: [],
-      mempool: [],
-      gone: [],
-      scannedThrough: from.scannedThrough,
-      observedAfter: from.scannedThrough,
-    };
-    return { step: quiet, cursor: { ...from, blocks: [...from.blocks], bestTip: seen }, node, behind };
+    return { step: quietStep(seen, node, from.scannedThrough), cursor: { ...from, blocks: [...from.blocks], bestTip: seen }, node, behind };
   }
   const cursor: ChainCursor = { ...from, blocks: [...from.blocks], bestTip: node.height };
   const tip = node.height;
@@ -155,6 +146,11 @@ export async function followChain(source: ChainSource, from: ChainCursor, opts: 
     node,
     behind: null,
   };
+}
+
+/** The step taken from a node that is behind: nothing, and the scan time where it was. */
+export function quietStep(seen: number, node: NodeTip, scannedThrough: number): FollowStep {
+  return { tipHeight: Math.max(seen, node.height), orphanedAbove: null, blocks: [], mempool: [], gone: [], scannedThrough, observedAfter: scannedThrough };
 }
 
 /** Why the node's word must not move the scan forward (it is behind `seen`, or syncing); null when it may. */

@@ -4,7 +4,7 @@
 // an address's listing. The scan time moves only when every watched address was listed since it.
 
 import type { ChainBlock, NodeTip } from "../adapter";
-import { nodeBehind, type FollowStep } from "../follow";
+import { nodeBehind, quietStep, type FollowStep } from "../follow";
 import type { ChainFollower, FollowerStep, FollowPosition, WatchedAddress } from "../follower";
 import type { EsploraClient, EsploraStatus, EsploraTx } from "./esplora";
 import { EsploraError } from "./esplora";
@@ -82,17 +82,8 @@ export async function followAddresses(
   const known = Object.values(from.tracked).flatMap((t) => (t.block ? [{ height: t.block.height, hash: t.block.hash, txs: [] }] : []));
   const behind = nodeBehind(node, seen, from.tip ? [...known, { ...from.tip, txs: [] }] : known);
   if (behind !== null) {
-    const quiet: FollowStep = {
-      tipHeight: Math.max(seen, node.height),
-      orphanedAbove: null,
-      blocks: [],
-      mempool: [],
-      gone: [],
-      scannedThrough: from.scannedThrough,
-      observedAfter: from.scannedThrough,
-    };
     const cursor: EsploraCursor = { ...from, bestTip: seen };
-    return { step: quiet, tipMoved: false, cursor, position: positionOf(cursor), node, behind };
+    return { step: quietStep(seen, node, from.scannedThrough), tipMoved: false, cursor, position: positionOf(cursor), node, behind };
   }
 
   const startedWith = client.requestsMade();
