@@ -1,6 +1,6 @@
 // Values bigger than one Durable Object storage value may be (2 MB), stored as JSON in pieces under
 // `key:0`, `key:1`, … with a head under `key`: the watcher's cursor and pending step, which grow with a
-// node's pool (Bitcoin mainnet: 100,000+ txids) and with a step's batches.
+// node's pool (100,000+ txids on a busy chain) and with a step's batches.
 
 /** Characters per piece: the JSON here is ASCII (hex ids, numbers), so at most ~0.9 MB each. */
 export const PIECE_CHARS = 900_000;
