@@ -149,11 +149,15 @@ export class ChainWatcher extends DurableObject<Env> {
     this.noteBehind(coin, follower, behind);
     // Whom to deliver to is read only now: a user whose first invoice was created while the chain was
     // being read may already have its payer's tx in this step's pool, which is never delivered again.
-    const deliveries = [...(await this.deliveries(coin, { coin, ...step }, tipMoved, closedAfter)).entries()];
+    const byUser = await this.deliveries(coin, { coin, ...step }, tipMoved, closedAfter);
+    // By view key every account gets the same batch: kept once, not once per account.
+    const batches = [...new Set(byUser.values())];
+    const index = new Map(batches.map((b, i) => [b, i]));
     const whole: PendingStep = {
       cursor: { kind: follower.kind, cursor },
       state: { ...nodeAnswered(node, startedAt, behind), bestTipHeight: position.bestTip, cursorHeight: position.height, scannedThrough: position.scannedThrough },
-      deliveries,
+      batches,
+      deliveries: [...byUser].map(([user, batch]) => [user, index.get(batch)!]),
     };
     return this.deliverStep(coin, whole, room(), true);
   }
@@ -168,7 +172,7 @@ export class ChainWatcher extends DurableObject<Env> {
     const later = step.deliveries.slice(room);
     // A fresh step that does not fit is stored whole first: an interrupted tick then loses nobody.
     if (fresh && later.length > 0) await putChunked(this.ctx.storage, PENDING_KEY, step);
-    const failed = await this.deliver(now);
+    const failed = await this.deliver(now.map(([user, i]) => [user, step.batches[i]!] as const));
     const left = [...now.filter(([user]) => failed.has(user)), ...later];
     if (left.length === 0) {
       await putChunked(this.ctx.storage, CURSOR_KEY, step.cursor);
@@ -176,7 +180,10 @@ export class ChainWatcher extends DurableObject<Env> {
       await writeChainState(this.db, coin, step.state);
       return true;
     }
-    await putChunked(this.ctx.storage, PENDING_KEY, { ...step, deliveries: left } satisfies PendingStep);
+    const keep = [...new Set(left.map(([, i]) => i))];
+    const renumber = new Map(keep.map((i, k) => [i, k]));
+    const rest: PendingStep = { ...step, batches: keep.map((i) => step.batches[i]!), deliveries: left.map(([user, i]) => [user, renumber.get(i)!]) };
+    await putChunked(this.ctx.storage, PENDING_KEY, rest);
     if (failed.size > 0) throw new DeliveryFailed([...failed.values()], now.length);
     this.more = true;
     return true;
@@ -266,8 +273,10 @@ export class ChainWatcher extends DurableObject<Env> {
 interface PendingStep {
   cursor: StoredCursor;
   state: ChainStatePatch;
-  /** Account and its batch (by view key, every account's is the same object, stored once). */
-  deliveries: [UserId, ChainBatch][];
+  /** The step's batches: one for every account by view key, one per account by address. */
+  batches: ChainBatch[];
+  /** Each account still to call, with the index of its batch. */
+  deliveries: [UserId, number][];
 }
 
 /** The cursor as stored, with the kind of follower that wrote it. */

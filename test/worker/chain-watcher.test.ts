@@ -30,7 +30,7 @@ const watcher = (name: string) => E.CHAIN_WATCHER.get(E.CHAIN_WATCHER.idFromName
 /** One tick of the watcher named `name`, reading `source`. */
 const tick = (name: string, source: ChainSource, subrequests?: number) => runInDurableObject(watcher(name), (w) => w.tick(Coin.XMR, source, subrequests));
 const pendingOf = (name: string) =>
-  runInDurableObject(watcher(name), async (_w, state) => (await getChunked(state.storage, "pending")) as { deliveries: [string, unknown][] } | undefined);
+  runInDurableObject(watcher(name), async (_w, state) => (await getChunked(state.storage, "pending")) as { batches: unknown[]; deliveries: [string, number][] } | undefined);
 const cursorOf = (name: string) =>
   runInDurableObject(watcher(name), async (_w, state) => ((await getChunked(state.storage, "cursor")) as { kind: string; cursor: ChainCursor } | undefined)?.cursor);
 /** Makes the user's account drop what it holds in memory: its next call reloads from D1. */
@@ -119,6 +119,7 @@ describe("ChainWatcher.tick", () => {
     const first = (await pendingOf("split"))!;
     const accounts = first.deliveries.length + 1;
     expect(accounts).toBeGreaterThanOrEqual(5);
+    expect(first.batches).toHaveLength(1); // by view key one batch for all, kept once
     expect(await cursorOf("split")).toBeUndefined();
     chain.mine(1); // a new block: not read before the step is everybody's
     let ticks = 1;
