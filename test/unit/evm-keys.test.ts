@@ -1,13 +1,15 @@
-// Which account keys a merchant may register for ETH and BNB, and that one key has one fingerprint.
-// test/vectors/eth.json is shared/vectors/eth.json unchanged: ethers 6.17 HDNodeWallet on anvil's
-// mnemonic, cross-checked with @scure/bip32 and the node's own dev accounts.
+// Which account keys a merchant may register for ETH and BNB, the invoice addresses they give, and which
+// address texts are taken. test/vectors/eth.json is shared/vectors/eth.json unchanged: ethers 6.17
+// HDNodeWallet on anvil's mnemonic, cross-checked with @scure/bip32 and the node's own dev accounts.
 
 import { readFileSync } from "node:fs";
 import { HDKey } from "@scure/bip32";
 import { base58, base58check } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { describe, expect, it } from "vitest";
+import { addressOfPublicKey, checksummedAddress, deriveInvoiceAddress, isAddress, MAX_ADDRESS_INDEX, normaliseAddress } from "../../src/chains/evm/address";
 import { parseAccountKey, type AccountKey, type KeyProblem } from "../../src/chains/evm/keys";
 
 interface AddressVector {
@@ -70,6 +72,20 @@ describe("the account xpub at m/44'/60'/0' (eth.json)", () => {
   it("covers invoice indices 0..20 on the external chain", () => {
     expect(vectors.addresses.map((a) => a.index)).toEqual(Array.from({ length: 21 }, (_, i) => i));
     expect(vectors.addresses.every((a) => a.path === `${vectors.account.path}/0/${a.index}`)).toBe(true);
+  });
+
+  it.each(vectors.addresses)("derives invoice $index as $addressChecksummed from the xpub alone", (v) => {
+    const derived = deriveInvoiceAddress(accepted(vectors.account.xpub), v.index);
+    expect(derived.address).toBe(v.addressChecksummed);
+    expect(derived.matchKey).toBe(v.address.slice(2));
+    expect(bytesToHex(derived.publicKey)).toBe(v.publicKey.slice(2));
+  });
+
+  it.each(vectors.addresses)("reads invoice $index's lowercase and checksummed spellings as its matchKey", (v) => {
+    const { matchKey } = deriveInvoiceAddress(accepted(vectors.account.xpub), v.index);
+    expect(normaliseAddress(v.address)).toBe(matchKey);
+    expect(normaliseAddress(v.addressChecksummed)).toBe(matchKey);
+    expect(normaliseAddress(`0x${matchKey.toUpperCase()}`)).toBe(matchKey);
   });
 });
 
@@ -155,11 +171,82 @@ describe("the key's fingerprint", () => {
     const a = accepted(vectors.account.xpub);
     const b = accepted(other);
     expect(b.fingerprint).toBe(a.fingerprint);
-    expect(b.account.deriveChild(0).deriveChild(5).publicKey).toEqual(a.account.deriveChild(0).deriveChild(5).publicKey);
+    expect(deriveInvoiceAddress(b, 5).matchKey).toBe(deriveInvoiceAddress(a, 5).matchKey);
   });
 
   it("differs for the next account m/44'/60'/1' of the same mnemonic", () => {
     const next = accepted(accountFromSeed("m/44'/60'/1'").publicExtendedKey);
     expect(next.fingerprint).not.toBe(accepted(vectors.account.xpub).fingerprint);
+  });
+});
+
+describe("invoice indices", () => {
+  it.each([-1, 1.5, MAX_ADDRESS_INDEX + 1, Number.NaN])("refuses index %s", (index) => {
+    expect(() => deriveInvoiceAddress(accepted(vectors.account.xpub), index)).toThrow(RangeError);
+  });
+
+  it("derives the last non-hardened index", () => {
+    expect(deriveInvoiceAddress(accepted(vectors.account.xpub), MAX_ADDRESS_INDEX).matchKey).toMatch(/^[0-9a-f]{40}$/);
+  });
+});
+
+describe("addresses of public keys", () => {
+  it("gives one address for the compressed and uncompressed forms of a key", () => {
+    const compressed = unhex(vectors.addresses[3]!.publicKey);
+    const uncompressed = secp256k1.Point.fromBytes(compressed).toBytes(false);
+    expect(bytesToHex(addressOfPublicKey(uncompressed))).toBe(vectors.addresses[3]!.address.slice(2));
+    expect(bytesToHex(addressOfPublicKey(compressed))).toBe(vectors.addresses[3]!.address.slice(2));
+  });
+});
+
+describe("EIP-55 address text", () => {
+  // The examples in the EIP-55 text itself: four mixed-case, two all-caps, two all-lowercase.
+  const eip55 = [
+    "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+    "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+    "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+    "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+  ];
+
+  it.each(eip55)("checksums %s as EIP-55 does and takes it", (address) => {
+    expect(checksummedAddress(address.slice(2).toLowerCase())).toBe(address);
+    expect(normaliseAddress(address)).toBe(address.slice(2).toLowerCase());
+    expect(isAddress(address)).toBe(true);
+  });
+
+  it.each([
+    "0x52908400098527886E0F7030069857D2E4169EE7",
+    "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
+    "0xde709f2102306220921060314715629080e2fb77",
+    "0x27b1fdb04752bbc536007a920d24acb045561c26",
+  ])("takes the single-case %s without a checksum", (address) => {
+    expect(normaliseAddress(address)).toBe(address.slice(2).toLowerCase());
+  });
+
+  it.each(eip55)("refuses %s with one letter's case flipped", (address) => {
+    const i = address.slice(2).search(/[a-fA-F]/) + 2;
+    const c = address[i]!;
+    const flipped = address.slice(0, i) + (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()) + address.slice(i + 1);
+    expect(normaliseAddress(flipped)).toBeNull();
+    expect(isAddress(flipped)).toBe(false);
+  });
+
+  it.each(vectors.addresses)("refuses invoice $index's address with every letter's case inverted", (v) => {
+    const inverted = "0x" + [...v.addressChecksummed.slice(2)].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join("");
+    expect(inverted.toLowerCase()).toBe(v.address);
+    expect(normaliseAddress(inverted)).toBeNull();
+  });
+
+  it.each([
+    ["no 0x", "f39fd6e51aad88f6f4ce6ab8827279cfffb92266"],
+    ["0X", "0Xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"],
+    ["39 digits", "0xf39fd6e51aad88f6f4ce6ab8827279cfffb9226"],
+    ["41 digits", "0xf39fd6e51aad88f6f4ce6ab8827279cfffb922660"],
+    ["a non-hex digit", "0xg39fd6e51aad88f6f4ce6ab8827279cfffb92266"],
+    ["a 32-byte log topic", `0x${"0".repeat(24)}f39fd6e51aad88f6f4ce6ab8827279cfffb92266`],
+    ["surrounding spaces", " 0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266 "],
+  ])("refuses text with %s", (_, text) => {
+    expect(normaliseAddress(text)).toBeNull();
+    expect(isAddress(text)).toBe(false);
   });
 });
