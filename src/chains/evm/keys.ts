@@ -2,8 +2,8 @@
 // exports: the BIP44 account node m/44'/60'/0' as an xpub. One key serves every EVM network alike.
 
 import { HDKey } from "@scure/bip32";
+import { EXTENDED_KEY_BYTES, openExtendedKey } from "../extended-key";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { base58 } from "@scure/base";
 import { bytesToHex, concatBytes } from "@noble/hashes/utils.js";
 
 export interface AccountKey {
@@ -41,8 +41,6 @@ const XPUB_VERSION = 0x0488b21e;
 const XPRV_VERSION = 0x0488ade4;
 // An xpub is 111 characters; the bound keeps base58 decoding of garbage cheap.
 const MAX_INPUT_LENGTH = 128;
-const EXTENDED_KEY_BYTES = 78;
-const CHECKSUM_BYTES = 4;
 const ACCOUNT_DEPTH = 3;
 /** Offset of the 33-byte key: a 0x00 there marks a private key (BIP32), whatever the version says. */
 const KEY_OFFSET = 45;
@@ -50,16 +48,9 @@ const KEY_OFFSET = 45;
 /** Parses a merchant's EVM account xpub; every refusal is a typed problem, nothing throws. */
 export function parseAccountKey(text: string): { ok: true; key: AccountKey } | { ok: false; problem: KeyProblem } {
   if (typeof text !== "string" || text.length === 0 || text.length > MAX_INPUT_LENGTH) return { ok: false, problem: "malformed" };
-  let raw: Uint8Array;
-  try {
-    raw = base58.decode(text);
-  } catch {
-    return { ok: false, problem: "malformed" };
-  }
-  if (raw.length !== EXTENDED_KEY_BYTES + CHECKSUM_BYTES) return { ok: false, problem: "malformed" };
-  const payload = raw.subarray(0, EXTENDED_KEY_BYTES);
-  const expected = sha256(sha256(payload));
-  for (let i = 0; i < CHECKSUM_BYTES; i++) if (raw[EXTENDED_KEY_BYTES + i] !== expected[i]) return { ok: false, problem: "bad-checksum" };
+  const opened = openExtendedKey(text);
+  if (!opened.ok) return opened;
+  const { payload } = opened;
 
   if (payload[KEY_OFFSET] === 0) return { ok: false, problem: "private-key" };
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);

@@ -2,8 +2,8 @@
 // a bare extended public key (xpub/ypub/zpub, tpub/upub/vpub, Ltub/Mtub/ttub) or an output descriptor.
 
 import { HDKey } from "@scure/bip32";
+import { openExtendedKey } from "../extended-key";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { base58 } from "@scure/base";
 import { bytesToHex, concatBytes } from "@noble/hashes/utils.js";
 import { formatReceiveDescriptor, parseReceiveDescriptor, type KeyOrigin } from "./descriptor";
 import { allUtxoNetworks, plainKeyVersion, type ScriptType, type UtxoCoin, type UtxoNetwork } from "./networks";
@@ -48,8 +48,6 @@ export function invalidMasterKeyMessage(coin: UtxoCoin): string {
 
 // Longer than any single-key descriptor with a deep origin; bounds the work spent on garbage.
 const MAX_INPUT_LENGTH = 512;
-const EXTENDED_KEY_BYTES = 78;
-const CHECKSUM_BYTES = 4;
 const ACCOUNT_DEPTH = 3;
 
 /** Every version byte any supported network uses, private ones included, to tell why a key is refused. */
@@ -102,16 +100,9 @@ function accountKey(network: UtxoNetwork, script: ScriptType, account: HDKey, or
  * so it serialises the way descriptors and Core expect. `script` is what the version says (SLIP-132).
  */
 function decodeExtendedKey(text: string, network: UtxoNetwork): { ok: true; key: HDKey; script: ScriptType } | { ok: false; problem: KeyProblem } {
-  let raw: Uint8Array;
-  try {
-    raw = base58.decode(text);
-  } catch {
-    return { ok: false, problem: "malformed" };
-  }
-  if (raw.length !== EXTENDED_KEY_BYTES + CHECKSUM_BYTES) return { ok: false, problem: "malformed" };
-  const payload = raw.subarray(0, EXTENDED_KEY_BYTES);
-  const expected = sha256(sha256(payload));
-  for (let i = 0; i < CHECKSUM_BYTES; i++) if (raw[EXTENDED_KEY_BYTES + i] !== expected[i]) return { ok: false, problem: "bad-checksum" };
+  const opened = openExtendedKey(text);
+  if (!opened.ok) return opened;
+  const { payload } = opened;
 
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const version = view.getUint32(0, false);
