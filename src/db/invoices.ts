@@ -99,15 +99,15 @@ export async function watchedMatchKeys(db: Db, coin: Coin, closedAfter: number):
  * The addresses of a coin's watched invoices, with their match keys and creation times: what a follower
  * that polls an explorer per address lists. One query per tick.
  */
-export async function watchedAddresses(db: Db, coin: Coin, closedAfter: number): Promise<WatchedAddress[]> {
+export async function watchedAddresses(db: Db, coin: Coin, closedAfter: number): Promise<(WatchedAddress & { userId: UserId })[]> {
   const rows = await query("list watched addresses", () =>
     db
-      .select({ address: invoices.address, matchKey: invoices.matchKey, since: invoices.createdAt })
+      .select({ address: invoices.address, matchKey: invoices.matchKey, since: invoices.createdAt, userId: invoices.userId })
       .from(invoices)
       .where(watchedOfCoin(coin, closedAfter))
       .all(),
   );
-  return rows;
+  return rows.map((r) => ({ ...r, userId: r.userId as UserId }));
 }
 
 /**

@@ -142,14 +142,20 @@ export class ChainWatcher extends DurableObject<Env> {
       return false;
     }
     const from = cursorOf(await getChunked(this.ctx.storage, CURSOR_KEY), follower.kind);
+    // A follower that lists addresses reads them before it reads the chain: what it listed is whom it found paid.
+    let listed: Map<string, UserId> | null = null;
     const { step, tipMoved, cursor, position, node, behind } = await follower.follow(from, {
       now: startedAt,
-      watched: () => watchedAddresses(this.db, coin, closedAfter),
+      watched: async () => {
+        const rows = await watchedAddresses(this.db, coin, closedAfter);
+        listed = new Map(rows.map((w) => [w.matchKey, w.userId]));
+        return rows;
+      },
     });
     this.noteBehind(coin, follower, behind);
     // Whom to deliver to is read only now: a user whose first invoice was created while the chain was
     // being read may already have its payer's tx in this step's pool, which is never delivered again.
-    const byUser = await this.deliveries(coin, { coin, ...step }, tipMoved, closedAfter);
+    const byUser = await this.deliveries(coin, { coin, ...step }, tipMoved, closedAfter, listed);
     // By view key every account gets the same batch: kept once, not once per account.
     const batches = [...new Set(byUser.values())];
     const index = new Map(batches.map((b, i) => [b, i]));
@@ -195,7 +201,7 @@ export class ChainWatcher extends DurableObject<Env> {
    * only the txs that pay it, and the step's news (new blocks, reorg, vanished txs) reaches only the
    * accounts whose open payments it can change. Calls grow with accounts that have news, never with users.
    */
-  private async deliveries(coin: Coin, batch: ChainBatch, tipMoved: boolean, closedAfter: number): Promise<Map<UserId, ChainBatch>> {
+  private async deliveries(coin: Coin, batch: ChainBatch, tipMoved: boolean, closedAfter: number, listed: Map<string, UserId> | null): Promise<Map<UserId, ChainBatch>> {
     const out = new Map<UserId, ChainBatch>();
     const news = tipMoved || batch.blocks.length > 0 || batch.gone.length > 0 || batch.orphanedAbove !== null;
     // Nothing new on the chain and in the pool: the accounts learn the new scan time from D1 when
@@ -206,7 +212,7 @@ export class ChainWatcher extends DurableObject<Env> {
       for (const user of await watchedUsers(this.db, coin, closedAfter)) out.set(user, batch);
       return out;
     }
-    const watched = await watchedMatchKeys(this.db, coin, closedAfter);
+    const watched = listed ?? (await watchedMatchKeys(this.db, coin, closedAfter));
     const paid = new Map<UserId, Set<string>>();
     for (const tx of [...batch.blocks.flatMap((b) => b.txs), ...batch.mempool]) {
       for (const key of adapter.outputMatchKeys(tx)) {
