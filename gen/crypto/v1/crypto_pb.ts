@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file crypto/v1/crypto.proto.
  */
 export const file_crypto_v1_crypto: GenFile = /*@__PURE__*/
-  fileDesc("ChZjcnlwdG8vdjEvY3J5cHRvLnByb3RvEgljcnlwdG8udjEiQAoUWG1yS2V5c1VwZGF0ZVJlcXVlc3QSEwoLcHJpdlZpZXdLZXkYASABKAkSEwoLcHViU3BlbmRLZXkYAiABKAkiMwoHWG1yS2V5cxITCgtwcml2Vmlld0tleRgBIAEoCRITCgtwdWJTcGVuZEtleRgCIAEoCSIsChRCdGNLZXlzVXBkYXRlUmVxdWVzdBIUCgxtYXN0ZXJQdWJLZXkYASABKAkiLAoUTHRjS2V5c1VwZGF0ZVJlcXVlc3QSFAoMbWFzdGVyUHViS2V5GAEgASgJIh8KB0J0Y0tleXMSFAoMbWFzdGVyUHViS2V5GAEgASgJIh8KB0x0Y0tleXMSFAoMbWFzdGVyUHViS2V5GAEgASgJKjcKCENvaW5UeXBlEgcKA1hNUhAAEgcKA0JUQxABEgcKA0xUQxACEgcKA0VUSBADEgcKA1RPThAEYgZwcm90bzM");
+  fileDesc("ChZjcnlwdG8vdjEvY3J5cHRvLnByb3RvEgljcnlwdG8udjEiQAoUWG1yS2V5c1VwZGF0ZVJlcXVlc3QSEwoLcHJpdlZpZXdLZXkYASABKAkSEwoLcHViU3BlbmRLZXkYAiABKAkiMwoHWG1yS2V5cxITCgtwcml2Vmlld0tleRgBIAEoCRITCgtwdWJTcGVuZEtleRgCIAEoCSIsChRCdGNLZXlzVXBkYXRlUmVxdWVzdBIUCgxtYXN0ZXJQdWJLZXkYASABKAkiLAoUTHRjS2V5c1VwZGF0ZVJlcXVlc3QSFAoMbWFzdGVyUHViS2V5GAEgASgJIh8KB0J0Y0tleXMSFAoMbWFzdGVyUHViS2V5GAEgASgJIh8KB0x0Y0tleXMSFAoMbWFzdGVyUHViS2V5GAEgASgJIiwKFEV0aEtleXNVcGRhdGVSZXF1ZXN0EhQKDG1hc3RlclB1YktleRgBIAEoCSIsChRCbmJLZXlzVXBkYXRlUmVxdWVzdBIUCgxtYXN0ZXJQdWJLZXkYASABKAkiHwoHRXRoS2V5cxIUCgxtYXN0ZXJQdWJLZXkYASABKAkiHwoHQm5iS2V5cxIUCgxtYXN0ZXJQdWJLZXkYASABKAkq9QQKCENvaW5UeXBlEgcKA1hNUhAAEgcKA0JUQxABEgcKA0xUQxACEgcKA0VUSBADEgcKA1RPThAEEg4KClVTRFRfRVJDMjAQBRIOCgpVU0RDX0VSQzIwEAYSDQoJREFJX0VSQzIwEAcSDgoKV0JUQ19FUkMyMBAIEg0KCVVOSV9FUkMyMBAJEg4KCkxJTktfRVJDMjAQChIOCgpBQVZFX0VSQzIwEAsSDQoJQ1JWX0VSQzIwEAwSDwoLTUFUSUNfRVJDMjAQDRIOCgpTSElCX0VSQzIwEA4SDQoJQk5CX0VSQzIwEA8SDgoKQVRPTV9FUkMyMBAQEg0KCUFSQl9FUkMyMBAREgcKA0JOQhASEhAKDEJTQ1VTRF9CRVAyMBATEg4KClVTRENfQkVQMjAQFBINCglEQUlfQkVQMjAQFRIOCgpCVVNEX0JFUDIwEBYSDgoKV0JUQ19CRVAyMBAXEg4KCkJUQ0JfQkVQMjAQGBINCglVTklfQkVQMjAQGRIOCgpMSU5LX0JFUDIwEBoSDgoKQUFWRV9CRVAyMBAbEg8KC01BVElDX0JFUDIwEBwSDgoKU0hJQl9CRVAyMBAdEg4KCkFUT01fQkVQMjAQHhINCglBUkJfQkVQMjAQHxINCglFVEhfQkVQMjAQIBINCglYUlBfQkVQMjAQIRINCglBREFfQkVQMjAQIhINCglUUlhfQkVQMjAQIxIOCgpET0dFX0JFUDIwECQSDQoJTFRDX0JFUDIwECUSDQoJQkNIX0JFUDIwECYSDQoJVFdUX0JFUDIwECcSDgoKQVZBWF9CRVAyMBAoEg4KCkNBS0VfQkVQMjAQKWIGcHJvdG8z");
 
 /**
  * @generated from message crypto.v1.XmrKeysUpdateRequest
@@ -130,6 +130,77 @@ export const LtcKeysSchema: GenMessage<LtcKeys> = /*@__PURE__*/
   messageDesc(file_crypto_v1_crypto, 5);
 
 /**
+ * Ethereum and BNB Smart Chain (GoiPay v0.8): the account-level extended public key at m/44'/60'/0'.
+ * Tokens on either chain use their chain's keys.
+ *
+ * @generated from message crypto.v1.EthKeysUpdateRequest
+ */
+export type EthKeysUpdateRequest = Message<"crypto.v1.EthKeysUpdateRequest"> & {
+  /**
+   * @generated from field: string masterPubKey = 1;
+   */
+  masterPubKey: string;
+};
+
+/**
+ * Describes the message crypto.v1.EthKeysUpdateRequest.
+ * Use `create(EthKeysUpdateRequestSchema)` to create a new message.
+ */
+export const EthKeysUpdateRequestSchema: GenMessage<EthKeysUpdateRequest> = /*@__PURE__*/
+  messageDesc(file_crypto_v1_crypto, 6);
+
+/**
+ * @generated from message crypto.v1.BnbKeysUpdateRequest
+ */
+export type BnbKeysUpdateRequest = Message<"crypto.v1.BnbKeysUpdateRequest"> & {
+  /**
+   * @generated from field: string masterPubKey = 1;
+   */
+  masterPubKey: string;
+};
+
+/**
+ * Describes the message crypto.v1.BnbKeysUpdateRequest.
+ * Use `create(BnbKeysUpdateRequestSchema)` to create a new message.
+ */
+export const BnbKeysUpdateRequestSchema: GenMessage<BnbKeysUpdateRequest> = /*@__PURE__*/
+  messageDesc(file_crypto_v1_crypto, 7);
+
+/**
+ * @generated from message crypto.v1.EthKeys
+ */
+export type EthKeys = Message<"crypto.v1.EthKeys"> & {
+  /**
+   * @generated from field: string masterPubKey = 1;
+   */
+  masterPubKey: string;
+};
+
+/**
+ * Describes the message crypto.v1.EthKeys.
+ * Use `create(EthKeysSchema)` to create a new message.
+ */
+export const EthKeysSchema: GenMessage<EthKeys> = /*@__PURE__*/
+  messageDesc(file_crypto_v1_crypto, 8);
+
+/**
+ * @generated from message crypto.v1.BnbKeys
+ */
+export type BnbKeys = Message<"crypto.v1.BnbKeys"> & {
+  /**
+   * @generated from field: string masterPubKey = 1;
+   */
+  masterPubKey: string;
+};
+
+/**
+ * Describes the message crypto.v1.BnbKeys.
+ * Use `create(BnbKeysSchema)` to create a new message.
+ */
+export const BnbKeysSchema: GenMessage<BnbKeys> = /*@__PURE__*/
+  messageDesc(file_crypto_v1_crypto, 9);
+
+/**
  * @generated from enum crypto.v1.CoinType
  */
 export enum CoinType {
@@ -157,6 +228,195 @@ export enum CoinType {
    * @generated from enum value: TON = 4;
    */
   TON = 4,
+
+  /**
+   * ERC-20 tokens on Ethereum (GoiPay v0.8's numbers).
+   *
+   * @generated from enum value: USDT_ERC20 = 5;
+   */
+  USDT_ERC20 = 5,
+
+  /**
+   * @generated from enum value: USDC_ERC20 = 6;
+   */
+  USDC_ERC20 = 6,
+
+  /**
+   * @generated from enum value: DAI_ERC20 = 7;
+   */
+  DAI_ERC20 = 7,
+
+  /**
+   * @generated from enum value: WBTC_ERC20 = 8;
+   */
+  WBTC_ERC20 = 8,
+
+  /**
+   * @generated from enum value: UNI_ERC20 = 9;
+   */
+  UNI_ERC20 = 9,
+
+  /**
+   * @generated from enum value: LINK_ERC20 = 10;
+   */
+  LINK_ERC20 = 10,
+
+  /**
+   * @generated from enum value: AAVE_ERC20 = 11;
+   */
+  AAVE_ERC20 = 11,
+
+  /**
+   * @generated from enum value: CRV_ERC20 = 12;
+   */
+  CRV_ERC20 = 12,
+
+  /**
+   * @generated from enum value: MATIC_ERC20 = 13;
+   */
+  MATIC_ERC20 = 13,
+
+  /**
+   * @generated from enum value: SHIB_ERC20 = 14;
+   */
+  SHIB_ERC20 = 14,
+
+  /**
+   * @generated from enum value: BNB_ERC20 = 15;
+   */
+  BNB_ERC20 = 15,
+
+  /**
+   * @generated from enum value: ATOM_ERC20 = 16;
+   */
+  ATOM_ERC20 = 16,
+
+  /**
+   * @generated from enum value: ARB_ERC20 = 17;
+   */
+  ARB_ERC20 = 17,
+
+  /**
+   * BNB Smart Chain's native coin, then its BEP-20 tokens.
+   *
+   * @generated from enum value: BNB = 18;
+   */
+  BNB = 18,
+
+  /**
+   * @generated from enum value: BSCUSD_BEP20 = 19;
+   */
+  BSCUSD_BEP20 = 19,
+
+  /**
+   * @generated from enum value: USDC_BEP20 = 20;
+   */
+  USDC_BEP20 = 20,
+
+  /**
+   * @generated from enum value: DAI_BEP20 = 21;
+   */
+  DAI_BEP20 = 21,
+
+  /**
+   * @generated from enum value: BUSD_BEP20 = 22;
+   */
+  BUSD_BEP20 = 22,
+
+  /**
+   * @generated from enum value: WBTC_BEP20 = 23;
+   */
+  WBTC_BEP20 = 23,
+
+  /**
+   * @generated from enum value: BTCB_BEP20 = 24;
+   */
+  BTCB_BEP20 = 24,
+
+  /**
+   * @generated from enum value: UNI_BEP20 = 25;
+   */
+  UNI_BEP20 = 25,
+
+  /**
+   * @generated from enum value: LINK_BEP20 = 26;
+   */
+  LINK_BEP20 = 26,
+
+  /**
+   * @generated from enum value: AAVE_BEP20 = 27;
+   */
+  AAVE_BEP20 = 27,
+
+  /**
+   * @generated from enum value: MATIC_BEP20 = 28;
+   */
+  MATIC_BEP20 = 28,
+
+  /**
+   * @generated from enum value: SHIB_BEP20 = 29;
+   */
+  SHIB_BEP20 = 29,
+
+  /**
+   * @generated from enum value: ATOM_BEP20 = 30;
+   */
+  ATOM_BEP20 = 30,
+
+  /**
+   * @generated from enum value: ARB_BEP20 = 31;
+   */
+  ARB_BEP20 = 31,
+
+  /**
+   * @generated from enum value: ETH_BEP20 = 32;
+   */
+  ETH_BEP20 = 32,
+
+  /**
+   * @generated from enum value: XRP_BEP20 = 33;
+   */
+  XRP_BEP20 = 33,
+
+  /**
+   * @generated from enum value: ADA_BEP20 = 34;
+   */
+  ADA_BEP20 = 34,
+
+  /**
+   * @generated from enum value: TRX_BEP20 = 35;
+   */
+  TRX_BEP20 = 35,
+
+  /**
+   * @generated from enum value: DOGE_BEP20 = 36;
+   */
+  DOGE_BEP20 = 36,
+
+  /**
+   * @generated from enum value: LTC_BEP20 = 37;
+   */
+  LTC_BEP20 = 37,
+
+  /**
+   * @generated from enum value: BCH_BEP20 = 38;
+   */
+  BCH_BEP20 = 38,
+
+  /**
+   * @generated from enum value: TWT_BEP20 = 39;
+   */
+  TWT_BEP20 = 39,
+
+  /**
+   * @generated from enum value: AVAX_BEP20 = 40;
+   */
+  AVAX_BEP20 = 40,
+
+  /**
+   * @generated from enum value: CAKE_BEP20 = 41;
+   */
+  CAKE_BEP20 = 41,
 }
 
 /**
