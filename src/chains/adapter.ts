@@ -65,6 +65,8 @@ export interface NodeTip {
   syncing: boolean;
   /** The network the node says it serves (monerod `nettype`, Core `chain`, EVM chain id, TON global id). */
   network: string;
+  /** What this node lets the watcher see beyond blocks (an EVM node: its pool, internal transfers), for /healthz. */
+  features?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** Read access to a node, as much as the watcher needs; implementations retry and fail over. */

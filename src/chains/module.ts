@@ -61,6 +61,8 @@ export function timedFetch(timed: CallTimer): typeof fetch {
 export interface CoinModule {
   readonly facts: CoinFacts;
   readonly matching: Matching;
+  /** The coin whose key set this coin's invoices use (a token uses its chain's keys); unset: its own. */
+  readonly keysCoin?: Coin;
   /** The address index a new key set starts at (XMR: 1, since subaddress (0,0) is the wallet's own address). */
   readonly firstAddressIndex: number;
   /** Reads this coin's field of UpdateCryptoKeysRequest (keys are judged for the network `env` configures). */

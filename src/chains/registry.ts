@@ -5,10 +5,11 @@ import type { Coin } from "../domain/coins";
 import type { Env } from "../env";
 import type { ChainAdapter } from "./adapter";
 import type { ChainModule, CoinFacts, CoinModule, CoinRuntime } from "./module";
+import { evmModule } from "./evm/module";
 import { utxoModule } from "./utxo/module";
 import { xmrModule } from "./xmr/module";
 
-const MODULES: readonly ChainModule[] = [xmrModule, utxoModule];
+const MODULES: readonly ChainModule[] = [xmrModule, utxoModule, evmModule];
 
 const byCoin = new Map<Coin, CoinModule>(MODULES.flatMap((m) => m.coins.map((c) => [c.facts.coin, c] as const)));
 
@@ -46,4 +47,9 @@ export function chainAdapter(env: Env, coin: Coin): ChainAdapter | null {
 
 export function pollIntervalMs(env: Env, coin: Coin): number {
   return coinRuntime(env, coin)?.pollMs ?? 5000;
+}
+
+/** The coin whose key set `coin`'s invoices use: a token's chain, else the coin itself. */
+export function keysCoinOf(coin: Coin): Coin {
+  return byCoin.get(coin)?.keysCoin ?? coin;
 }

@@ -4,7 +4,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import type { ChainAdapter, ChainBatch, OpenKeySet } from "../chains/adapter";
-import { chainAdapter } from "../chains/registry";
+import { chainAdapter, keysCoinOf } from "../chains/registry";
 import { monitoringMs } from "../config";
 import { readChainState } from "../db/chain-state";
 import { database, isUniqueViolation, transaction, type Db } from "../db/client";
@@ -133,8 +133,10 @@ export class UserAccount extends DurableObject<Env> {
       if (!adapter) return { ok: false, failure: Failures.coinNotEnabled(req.coin) };
       const ledger = await this.loadedLedger(userId);
       // This object writes every key set of its user, so the ledger's copy is current.
-      const keySet = activeKeySet(ledger, req.coin);
-      if (!keySet) return { ok: false, failure: Failures.noKeys(req.coin) };
+      // A token's invoices take their addresses from its chain's keys, and share its counter.
+      const keysCoin = keysCoinOf(req.coin);
+      const keySet = activeKeySet(ledger, keysCoin);
+      if (!keySet) return { ok: false, failure: Failures.noKeys(keysCoin) };
       const index = keySet.nextIndex;
       const derived = adapter.deriveAddress(await this.keyring.opened(keySet), index);
       const now = Date.now();

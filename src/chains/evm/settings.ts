@@ -1,0 +1,39 @@
+// Ethereum's and BNB Smart Chain's settings, each under its own prefix (ETH_*, BNB_*): a chain is enabled
+// exactly when its node is configured and its network is one it can name.
+
+import { seconds, setting } from "../../config";
+import type { Env } from "../../env";
+import { evmNetwork, type EvmChain, type EvmNetwork } from "./networks";
+import { parseTokenOverrides, type TokenOverrides } from "./tokens";
+
+export interface EvmSettings {
+  network: EvmNetwork;
+  urls: string[];
+  pollMs: number;
+  tokens: TokenOverrides;
+}
+
+/** Seconds between looks by default: about a block on BNB Smart Chain (3 s), under one on Ethereum (12 s). */
+const DEFAULT_POLL_SECONDS: Record<EvmChain, number> = { ETH: 6, BNB: 3 };
+
+/** The network `<CHAIN>_NETWORK` names (mainnet when unset), or null for a name the chain does not have. */
+export function evmNetworkSetting(env: Env, chain: EvmChain): EvmNetwork | null {
+  return evmNetwork(chain, setting(env, `${chain}_NETWORK`) ?? "mainnet");
+}
+
+/** Null when the chain is not enabled: no `<CHAIN>_DAEMON_URL`, or a network it would have to guess about. */
+export function evmSettings(env: Env, chain: EvmChain): EvmSettings | null {
+  const network = evmNetworkSetting(env, chain);
+  if (!network) return null;
+  const urls = (setting(env, `${chain}_DAEMON_URL`) ?? "")
+    .split(",")
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0);
+  if (urls.length === 0) return null;
+  return {
+    network,
+    urls,
+    pollMs: seconds(setting(env, `${chain}_POLL_SECONDS`), DEFAULT_POLL_SECONDS[chain]) * 1000,
+    tokens: parseTokenOverrides(chain, setting(env, `${chain}_TOKENS`)),
+  };
+}
