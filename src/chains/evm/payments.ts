@@ -85,9 +85,10 @@ export function nativePayments(): PaymentReader {
       });
       traced.forEach((transfers, i) => {
         for (const x of transfers) {
-          if (!watched.has(x.to)) continue;
+          const to = x.to.slice(2); // trace.ts writes 0x-addresses; match keys have no 0x
+          if (!watched.has(to)) continue;
           const entry = out.get(x.txHash) ?? out.set(x.txHash, { height: blocks[i]!.number, outputs: [] }).get(x.txHash)!;
-          entry.outputs.push({ index: x.index, to: x.to, value: x.value.toString() });
+          entry.outputs.push({ index: x.index, to, value: x.value.toString() });
         }
       });
       return out;
