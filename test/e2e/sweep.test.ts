@@ -229,4 +229,39 @@ describe("sweep functions", () => {
     expect(await balance(merchant(401))).toBe(a401!.topUp - tokenStep.fee!);
     expect(await tokenBalance(to)).toBe(99n * USD);
   });
+
+  it("goes on with the other addresses when a transaction fails, and keeps the failed address's native coin", async () => {
+    await fund(500, ETH / 10n, 3n * USD);
+    await fund(501, ETH / 10n, 0n);
+    const wallet = new MerchantWallet(MERCHANT_MNEMONIC);
+    const to = freshAddress();
+    const pricing = await readGasPricing(client);
+    const holdings = await surveyHoldings(client, [500, 501].map((index) => ({ index, address: merchant(index) })), [token], to);
+    const plan = buildSweepPlan({ to, pricing, nativeGas: TRANSFER_GAS, holdings, funder: null });
+    // More than #500 holds: its transfer reverts on chain (the gas limit is given, so nothing estimates it first).
+    const tampered = {
+      ...plan,
+      addresses: plan.addresses.map((a) => (a.index === 500 ? { ...a, tokenTransfers: a.tokenTransfers.map((t) => ({ ...t, amount: t.amount + 1n })) } : a)),
+    };
+
+    const results = await executeSweep(tampered, {
+      client,
+      chainId: anvil.chainId,
+      signer: (index) => wallet.invoiceAccount(index),
+      funder: null,
+      receiptTimeoutMs: 10_000,
+      onStep: () => {},
+    });
+    const byStep = Object.fromEntries(results.map((r) => [`${r.kind} ${r.index}`, r]));
+    expect(byStep["token 500"]).toMatchObject({ status: "failed", reason: "reverted" });
+    expect(byStep["token 500"]?.hash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(byStep["native 500"]).toMatchObject({ status: "skipped", reason: expect.stringMatching(/token sweep .* failed/) });
+    expect(byStep["native 501"]).toMatchObject({ status: "success" });
+    expect(results).toHaveLength(3);
+
+    expect(await balance(merchant(500))).toBe(ETH / 10n - byStep["token 500"]!.fee!);
+    expect(await tokenBalance(merchant(500))).toBe(3n * USD);
+    expect(await balance(merchant(501))).toBe(0n);
+    expect(await balance(to)).toBe(byStep["native 501"]!.amount);
+  });
 });
