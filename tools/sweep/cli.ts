@@ -11,7 +11,7 @@ import { checkChainId, ChainMismatchError, nativeTransferGas, readGasPricing, re
 import { fundingAccount, MerchantWallet, SecretError } from "./wallet";
 
 export const EXIT_OK = 0;
-/** Some transaction failed or was skipped because of a failure. */
+/** Some transaction failed or was skipped because of a failure, or the run broke off (the node stopped answering). */
 export const EXIT_FAILED = 1;
 /** Nothing was sent: bad usage, a bad secret, a chain mismatch, a plan with problems, or no confirmation. */
 export const EXIT_REFUSED = 2;
@@ -44,7 +44,10 @@ export async function runSweep(argv: readonly string[], io: CliIo = processIo): 
       io.err(`sweep: ${error.message}`);
       return EXIT_REFUSED;
     }
-    throw error;
+    // A node that stops answering, say. Some transactions may have gone out: not a "nothing was sent" exit.
+    const e = error as { shortMessage?: string; details?: string; message?: string };
+    io.err(`sweep: ${e.shortMessage ?? e.message ?? String(error)}${e.details ? ` (${e.details})` : ""}`);
+    return EXIT_FAILED;
   }
 }
 
