@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { createPublicClient, erc20Abi, getAddress, http, type Address, type Hash, type PublicClient } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { executeSweep } from "../../tools/sweep/execute";
-import { buildSweepPlan, TRANSFER_GAS } from "../../tools/sweep/plan";
-import { readGasPricing, surveyHoldings } from "../../tools/sweep/survey";
-import { MerchantWallet } from "../../tools/sweep/wallet";
+import { executeSweep } from "../../src/dev/sweep/execute";
+import { buildSweepPlan, TRANSFER_GAS } from "../../src/dev/sweep/plan";
+import { readGasPricing, surveyHoldings } from "../../src/dev/sweep/survey";
+import { MerchantWallet } from "../../src/dev/sweep/wallet";
 import { startAnvil, type Anvil } from "./support/anvil";
 
 /** The 12-word BIP39 test vector: not anvil's mnemonic, so its addresses start empty. Never for real funds. */
@@ -54,7 +54,7 @@ async function receiptOf(hash: Hash) {
 
 function runCli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ["tools/sweep.ts", ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(TSX, ["src/dev/sweep.ts", ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

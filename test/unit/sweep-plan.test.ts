@@ -3,9 +3,9 @@
 import { getAddress, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { parseIndices, parseSweepArgs, UsageError } from "../../tools/sweep/options";
-import { buildSweepPlan, TRANSFER_GAS, type GasPricing, type Holding } from "../../tools/sweep/plan";
-import { checkMnemonic, MerchantWallet } from "../../tools/sweep/wallet";
+import { parseIndices, parseSweepArgs, UsageError } from "../../src/dev/sweep/options";
+import { buildSweepPlan, TRANSFER_GAS, type GasPricing, type Holding } from "../../src/dev/sweep/plan";
+import { checkMnemonic, MerchantWallet } from "../../src/dev/sweep/wallet";
 
 const MNEMONIC = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 const TO = getAddress("0x000000000000000000000000000000000000dEaD");
