@@ -6,7 +6,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { BnbKeys, BnbKeysUpdateRequest, BtcKeys, BtcKeysUpdateRequest, EthKeys, EthKeysUpdateRequest, LtcKeys, LtcKeysUpdateRequest, XmrKeys, XmrKeysUpdateRequest } from "../../crypto/v1/crypto_pb";
+import type { BnbKeys, BnbKeysUpdateRequest, BtcKeys, BtcKeysUpdateRequest, EthKeys, EthKeysUpdateRequest, LtcKeys, LtcKeysUpdateRequest, TonKeys, TonKeysUpdateRequest, XmrKeys, XmrKeysUpdateRequest } from "../../crypto/v1/crypto_pb";
 import { file_crypto_v1_crypto } from "../../crypto/v1/crypto_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file user/v1/user.proto.
  */
 export const file_user_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChJ1c2VyL3YxL3VzZXIucHJvdG8SB3VzZXIudjEiNQoTUmVnaXN0ZXJVc2VyUmVxdWVzdBITCgZ1c2VySWQYASABKAlIAIgBAUIJCgdfdXNlcklkIiYKFFJlZ2lzdGVyVXNlclJlc3BvbnNlEg4KBnVzZXJJZBgBIAEoCSL0AgoXVXBkYXRlQ3J5cHRvS2V5c1JlcXVlc3QSDgoGdXNlcklkGAEgASgJEjQKBnhtclJlcRgCIAEoCzIfLmNyeXB0by52MS5YbXJLZXlzVXBkYXRlUmVxdWVzdEgAiAEBEjQKBmJ0Y1JlcRgDIAEoCzIfLmNyeXB0by52MS5CdGNLZXlzVXBkYXRlUmVxdWVzdEgBiAEBEjQKBmx0Y1JlcRgEIAEoCzIfLmNyeXB0by52MS5MdGNLZXlzVXBkYXRlUmVxdWVzdEgCiAEBEjQKBmV0aFJlcRgFIAEoCzIfLmNyeXB0by52MS5FdGhLZXlzVXBkYXRlUmVxdWVzdEgDiAEBEjQKBmJuYlJlcRgGIAEoCzIfLmNyeXB0by52MS5CbmJLZXlzVXBkYXRlUmVxdWVzdEgEiAEBQgkKB194bXJSZXFCCQoHX2J0Y1JlcUIJCgdfbHRjUmVxQgkKB19ldGhSZXFCCQoHX2JuYlJlcUoECAcQCCIaChhVcGRhdGVDcnlwdG9LZXlzUmVzcG9uc2UiJgoUR2V0Q3J5cHRvS2V5c1JlcXVlc3QSDgoGdXNlcklkGAEgASgJIqsCChVHZXRDcnlwdG9LZXlzUmVzcG9uc2USKAoHeG1yS2V5cxgBIAEoCzISLmNyeXB0by52MS5YbXJLZXlzSACIAQESKAoHYnRjS2V5cxgCIAEoCzISLmNyeXB0by52MS5CdGNLZXlzSAGIAQESKAoHbHRjS2V5cxgDIAEoCzISLmNyeXB0by52MS5MdGNLZXlzSAKIAQESKAoHZXRoS2V5cxgEIAEoCzISLmNyeXB0by52MS5FdGhLZXlzSAOIAQESKAoHYm5iS2V5cxgGIAEoCzISLmNyeXB0by52MS5CbmJLZXlzSASIAQFCCgoIX3htcktleXNCCgoIX2J0Y0tleXNCCgoIX2x0Y0tleXNCCgoIX2V0aEtleXNCCgoIX2JuYktleXNKBAgFEAYyiAIKC1VzZXJTZXJ2aWNlEksKDFJlZ2lzdGVyVXNlchIcLnVzZXIudjEuUmVnaXN0ZXJVc2VyUmVxdWVzdBodLnVzZXIudjEuUmVnaXN0ZXJVc2VyUmVzcG9uc2USVwoQVXBkYXRlQ3J5cHRvS2V5cxIgLnVzZXIudjEuVXBkYXRlQ3J5cHRvS2V5c1JlcXVlc3QaIS51c2VyLnYxLlVwZGF0ZUNyeXB0b0tleXNSZXNwb25zZRJTCg1HZXRDcnlwdG9LZXlzEh0udXNlci52MS5HZXRDcnlwdG9LZXlzUmVxdWVzdBoeLnVzZXIudjEuR2V0Q3J5cHRvS2V5c1Jlc3BvbnNlIgOIAgFiBnByb3RvMw", [file_crypto_v1_crypto]);
+  fileDesc("ChJ1c2VyL3YxL3VzZXIucHJvdG8SB3VzZXIudjEiNQoTUmVnaXN0ZXJVc2VyUmVxdWVzdBITCgZ1c2VySWQYASABKAlIAIgBAUIJCgdfdXNlcklkIiYKFFJlZ2lzdGVyVXNlclJlc3BvbnNlEg4KBnVzZXJJZBgBIAEoCSKvAwoXVXBkYXRlQ3J5cHRvS2V5c1JlcXVlc3QSDgoGdXNlcklkGAEgASgJEjQKBnhtclJlcRgCIAEoCzIfLmNyeXB0by52MS5YbXJLZXlzVXBkYXRlUmVxdWVzdEgAiAEBEjQKBmJ0Y1JlcRgDIAEoCzIfLmNyeXB0by52MS5CdGNLZXlzVXBkYXRlUmVxdWVzdEgBiAEBEjQKBmx0Y1JlcRgEIAEoCzIfLmNyeXB0by52MS5MdGNLZXlzVXBkYXRlUmVxdWVzdEgCiAEBEjQKBmV0aFJlcRgFIAEoCzIfLmNyeXB0by52MS5FdGhLZXlzVXBkYXRlUmVxdWVzdEgDiAEBEjQKBmJuYlJlcRgGIAEoCzIfLmNyeXB0by52MS5CbmJLZXlzVXBkYXRlUmVxdWVzdEgEiAEBEjQKBnRvblJlcRgHIAEoCzIfLmNyeXB0by52MS5Ub25LZXlzVXBkYXRlUmVxdWVzdEgFiAEBQgkKB194bXJSZXFCCQoHX2J0Y1JlcUIJCgdfbHRjUmVxQgkKB19ldGhSZXFCCQoHX2JuYlJlcUIJCgdfdG9uUmVxIhoKGFVwZGF0ZUNyeXB0b0tleXNSZXNwb25zZSImChRHZXRDcnlwdG9LZXlzUmVxdWVzdBIOCgZ1c2VySWQYASABKAki2wIKFUdldENyeXB0b0tleXNSZXNwb25zZRIoCgd4bXJLZXlzGAEgASgLMhIuY3J5cHRvLnYxLlhtcktleXNIAIgBARIoCgdidGNLZXlzGAIgASgLMhIuY3J5cHRvLnYxLkJ0Y0tleXNIAYgBARIoCgdsdGNLZXlzGAMgASgLMhIuY3J5cHRvLnYxLkx0Y0tleXNIAogBARIoCgdldGhLZXlzGAQgASgLMhIuY3J5cHRvLnYxLkV0aEtleXNIA4gBARIoCgd0b25LZXlzGAUgASgLMhIuY3J5cHRvLnYxLlRvbktleXNIBIgBARIoCgdibmJLZXlzGAYgASgLMhIuY3J5cHRvLnYxLkJuYktleXNIBYgBAUIKCghfeG1yS2V5c0IKCghfYnRjS2V5c0IKCghfbHRjS2V5c0IKCghfZXRoS2V5c0IKCghfdG9uS2V5c0IKCghfYm5iS2V5czKIAgoLVXNlclNlcnZpY2USSwoMUmVnaXN0ZXJVc2VyEhwudXNlci52MS5SZWdpc3RlclVzZXJSZXF1ZXN0Gh0udXNlci52MS5SZWdpc3RlclVzZXJSZXNwb25zZRJXChBVcGRhdGVDcnlwdG9LZXlzEiAudXNlci52MS5VcGRhdGVDcnlwdG9LZXlzUmVxdWVzdBohLnVzZXIudjEuVXBkYXRlQ3J5cHRvS2V5c1Jlc3BvbnNlElMKDUdldENyeXB0b0tleXMSHS51c2VyLnYxLkdldENyeXB0b0tleXNSZXF1ZXN0Gh4udXNlci52MS5HZXRDcnlwdG9LZXlzUmVzcG9uc2UiA4gCAWIGcHJvdG8z", [file_crypto_v1_crypto]);
 
 /**
  * @generated from message user.v1.RegisterUserRequest
@@ -83,6 +83,11 @@ export type UpdateCryptoKeysRequest = Message<"user.v1.UpdateCryptoKeysRequest">
    * @generated from field: optional crypto.v1.BnbKeysUpdateRequest bnbReq = 6;
    */
   bnbReq?: BnbKeysUpdateRequest | undefined;
+
+  /**
+   * @generated from field: optional crypto.v1.TonKeysUpdateRequest tonReq = 7;
+   */
+  tonReq?: TonKeysUpdateRequest | undefined;
 };
 
 /**
@@ -145,6 +150,11 @@ export type GetCryptoKeysResponse = Message<"user.v1.GetCryptoKeysResponse"> & {
    * @generated from field: optional crypto.v1.EthKeys ethKeys = 4;
    */
   ethKeys?: EthKeys | undefined;
+
+  /**
+   * @generated from field: optional crypto.v1.TonKeys tonKeys = 5;
+   */
+  tonKeys?: TonKeys | undefined;
 
   /**
    * @generated from field: optional crypto.v1.BnbKeys bnbKeys = 6;
