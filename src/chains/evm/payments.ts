@@ -85,9 +85,11 @@ export function nativePayments(): PaymentReader {
       });
       traced.forEach((transfers, i) => {
         for (const x of transfers) {
-          if (!watched.has(x.to)) continue;
+          // Traces spell the payee 0x + 40 hex digits; watched matchKeys (and outputs) have no 0x.
+          const to = x.to.slice(2);
+          if (!watched.has(to)) continue;
           const entry = out.get(x.txHash) ?? out.set(x.txHash, { height: blocks[i]!.number, outputs: [] }).get(x.txHash)!;
-          entry.outputs.push({ index: x.index, to: x.to, value: x.value.toString() });
+          entry.outputs.push({ index: x.index, to, value: x.value.toString() });
         }
       });
       return out;
