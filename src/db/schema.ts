@@ -133,5 +133,7 @@ export const chainState = sqliteTable("chain_state", {
   expectedNetwork: text("expected_network"),
   /** Why the node's word does not move the scan forward (its tip is below one seen before, it is syncing); null when it does. */
   nodeBehind: text("node_behind"),
+  /** What the node lets the watcher see beyond blocks (JSON, e.g. an EVM node's pool and internal transfers); null: nothing to say. */
+  features: text("features"),
   updatedAt: integer("updated_at").notNull(),
 });

@@ -20,6 +20,8 @@ export interface WatcherRecord {
   expectedNetwork: string | null;
   nodeBehind: string | null;
   lastError: string | null;
+  /** JSON of what the node lets the watcher see beyond blocks; null when its chain has nothing to say. */
+  features?: string | null;
 }
 
 export interface HealthContext {
@@ -49,6 +51,8 @@ export interface ChainHealth {
   checkedAt: string | null;
   waitingSince: string | null;
   lastError: string | null;
+  /** What the node lets the watcher see beyond blocks (an EVM node: `pool`, `internalTransfers`); absent when its chain has nothing to say. */
+  features?: Record<string, unknown>;
 }
 
 export function chainHealth(coin: Coin, record: WatcherRecord | undefined, at: HealthContext): ChainHealth {
@@ -67,6 +71,7 @@ export function chainHealth(coin: Coin, record: WatcherRecord | undefined, at: H
     checkedAt: iso(record?.checkedAt ?? null),
     waitingSince: iso(at.waitingSince),
     lastError: record?.lastError ?? null,
+    ...(record?.features ? { features: JSON.parse(record.features) as Record<string, unknown> } : {}),
   };
 }
 

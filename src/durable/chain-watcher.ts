@@ -332,5 +332,13 @@ function messageOf(cause: unknown): string {
 
 /** What a node's answer to a look says: its tip, that it passed the network check, and whether it is behind. */
 function nodeAnswered(node: NodeTip, at: number, behind: string | null): ChainStatePatch {
-  return { tipHeight: node.height, checkedAt: at, network: node.network, expectedNetwork: null, nodeBehind: behind, lastError: null };
+  return {
+    tipHeight: node.height,
+    checkedAt: at,
+    network: node.network,
+    expectedNetwork: null,
+    nodeBehind: behind,
+    lastError: null,
+    features: node.features ? JSON.stringify(node.features) : null,
+  };
 }

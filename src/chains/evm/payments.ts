@@ -85,8 +85,7 @@ export function nativePayments(): PaymentReader {
       });
       traced.forEach((transfers, i) => {
         for (const x of transfers) {
-          // Traces spell the payee 0x + 40 hex digits; watched matchKeys (and outputs) have no 0x.
-          const to = x.to.slice(2);
+          const to = x.to.slice(2); // trace.ts writes 0x-addresses; match keys have no 0x
           if (!watched.has(to)) continue;
           const entry = out.get(x.txHash) ?? out.set(x.txHash, { height: blocks[i]!.number, outputs: [] }).get(x.txHash)!;
           entry.outputs.push({ index: x.index, to, value: x.value.toString() });

@@ -1,0 +1,1 @@
+ALTER TABLE `chain_state` ADD `features` text;

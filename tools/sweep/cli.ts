@@ -1,0 +1,120 @@
+// The sweep command: options, secrets, chain check, survey, plan; then, with --send (and a yes), the broadcast.
+// The plan goes to stdout, progress and errors to stderr; the exit code says whether every transaction made it.
+
+import { createPublicClient, http, type Address, type PrivateKeyAccount } from "viem";
+import { executeSweep } from "./execute";
+import { NATIVE_SYMBOL, parseSweepArgs, USAGE, UsageError, type SweepOptions } from "./options";
+import { buildSweepPlan } from "./plan";
+import { formatNative, formatOutcome, formatPlan, formatStep, formatToken, shortAddress, type Units } from "./report";
+import { confirm, readSecret, StdinLines } from "./secrets";
+import { checkChainId, ChainMismatchError, nativeTransferGas, readGasPricing, readTokenInfo, surveyHoldings, type TokenInfo } from "./survey";
+import { fundingAccount, MerchantWallet, SecretError } from "./wallet";
+
+export const EXIT_OK = 0;
+/** Some transaction failed or was skipped because of a failure, or the run broke off (the node stopped answering). */
+export const EXIT_FAILED = 1;
+/** Nothing was sent: bad usage, a bad secret, a chain mismatch, a plan with problems, or no confirmation. */
+export const EXIT_REFUSED = 2;
+
+export interface CliIo {
+  stdin: NodeJS.ReadableStream;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const processIo: CliIo = {
+  stdin: process.stdin,
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+export async function runSweep(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    io.out(USAGE);
+    return EXIT_OK;
+  }
+  try {
+    return await sweep(parseSweepArgs(argv), io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`sweep: ${error.message}\n\n${USAGE}`);
+      return EXIT_REFUSED;
+    }
+    if (error instanceof SecretError || error instanceof ChainMismatchError) {
+      io.err(`sweep: ${error.message}`);
+      return EXIT_REFUSED;
+    }
+    // A node that stops answering, say. Some transactions may have gone out: not a "nothing was sent" exit.
+    const e = error as { shortMessage?: string; details?: string; message?: string };
+    io.err(`sweep: ${e.shortMessage ?? e.message ?? String(error)}${e.details ? ` (${e.details})` : ""}`);
+    return EXIT_FAILED;
+  }
+}
+
+async function sweep(opts: SweepOptions, io: CliIo): Promise<number> {
+  const client = createPublicClient({ transport: http(opts.rpcUrl, { batch: { batchSize: 100 } }), cacheTime: 0, pollingInterval: 1_000 });
+  // The chain first: no secret is asked for a node of the wrong chain.
+  const chainId = await checkChainId(client, opts.chain, opts.chainId);
+
+  const stdin = new StdinLines(io.stdin);
+  const mnemonic = await readSecret(opts.mnemonic, "mnemonic", stdin);
+  const passphrase = opts.passphrase ? await readSecret(opts.passphrase, "BIP39 passphrase", stdin) : "";
+  const wallet = new MerchantWallet(mnemonic, passphrase);
+  let funder: PrivateKeyAccount | null = null;
+  if (opts.gasFunder?.kind === "index") funder = wallet.invoiceAccount(opts.gasFunder.index);
+  if (opts.gasFunder?.kind === "key") funder = fundingAccount(await readSecret(opts.gasFunder.source, "gas funding key", stdin));
+
+  const accounts = new Map(opts.indices.map((index) => [index, wallet.invoiceAccount(index)]));
+  const tokenInfo = new Map<Address, TokenInfo>();
+  for (const token of opts.tokens) tokenInfo.set(token, await readTokenInfo(client, token));
+  const units: Units = { native: NATIVE_SYMBOL[opts.chain], tokens: tokenInfo };
+
+  const pricing = await readGasPricing(client);
+  const total = opts.indices.length;
+  const holdings = await surveyHoldings(
+    client,
+    opts.indices.map((index) => ({ index, address: accounts.get(index)!.address })),
+    opts.tokens,
+    opts.to,
+    (h, done) => {
+      const tokens = h.tokens.map((t) => `, ${formatToken(t.balance, t.token, units)}`).join("");
+      io.err(`[${done}/${total}] #${h.index} ${shortAddress(h.address)} ${formatNative(h.native, units)}${tokens}`);
+    },
+  );
+  const richest = holdings.reduce<(typeof holdings)[number] | null>((best, h) => (!best || h.native > best.native ? h : best), null);
+  const nativeGas = await nativeTransferGas(client, opts.to, richest && richest.native > 0n ? richest.address : null);
+  const funderHolding = funder ? { address: funder.address, native: await client.getBalance({ address: funder.address }) } : null;
+  const plan = buildSweepPlan({ to: opts.to, pricing, nativeGas, holdings, funder: funderHolding });
+
+  io.out(`Chain ${opts.chain} (chain id ${chainId}), ${total} addresses surveyed.`);
+  io.out(formatPlan(plan, units));
+  if (!opts.send) {
+    io.out("Dry run: nothing was sent. Add --send to broadcast this plan.");
+    return EXIT_OK;
+  }
+  if (plan.problems.length > 0) {
+    io.err("sweep: not sending, the plan has problems (listed above).");
+    return EXIT_REFUSED;
+  }
+  if (plan.totals.transactions === 0) return EXIT_OK;
+  if (!opts.yes && !(await confirm(`Broadcast ${plan.totals.transactions} transactions?`))) {
+    io.err("sweep: not confirmed (answer y at the prompt, or pass --yes), nothing was sent.");
+    return EXIT_REFUSED;
+  }
+
+  const results = await executeSweep(plan, {
+    client,
+    chainId,
+    signer: (index) => accounts.get(index)!,
+    funder,
+    receiptTimeoutMs: opts.receiptTimeoutMs,
+    onStep: (r, done) => io.err(formatStep(r, done, plan.totals.transactions, units)),
+  });
+  for (const r of results) {
+    const amount = r.token ? formatToken(r.amount, r.token, units) : formatNative(r.amount, units);
+    const fee = r.fee === null ? "" : ` fee ${formatNative(r.fee, units)}`;
+    io.out(`${r.status.padEnd(7)} ${r.kind.padEnd(6)} #${r.index} ${r.address} ${amount}${fee} ${r.hash ?? ""}${r.reason ? ` (${r.reason})` : ""}`);
+  }
+  io.out(formatOutcome(results));
+  return results.every((r) => r.status === "success") ? EXIT_OK : EXIT_FAILED;
+}
