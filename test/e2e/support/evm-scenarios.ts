@@ -138,9 +138,9 @@ export function evmPaymentScenarios(spec: EvmScenarioChain): void {
       }
       expect(health.coins[spec.chain], JSON.stringify(health)).toMatchObject({ ready: true });
       if (token) expect(health.coins.USDT_ERC20, JSON.stringify(health)).toMatchObject({ ready: true });
-      // Added by the lead later; checked where present.
-      const features = health.coins[spec.chain]?.features;
-      if (features) expect(features.internalTransfers).toBeTruthy();
+      // What the node lets the watcher see: anvil traces (internal transfers) and shows its pool.
+      expect(health.coins[spec.chain]?.features).toMatchObject({ internalTransfers: expect.any(String), pool: "txpool_content" });
+      if (token) expect(health.coins.USDT_ERC20?.features).toMatchObject({ contract: token.toLowerCase(), decimals: 6 });
     });
 
     it("1. an invoice gets one of the merchant's /0/i; a full payment shows as PENDING_MEMPOOL, then CONFIRMED after N blocks", async () => {
@@ -162,6 +162,20 @@ export function evmPaymentScenarios(spec: EvmScenarioChain): void {
         expect(m.stream.statuses(inv.paymentId)).toEqual([S.PENDING, S.PENDING_MEMPOOL, S.CONFIRMED]);
         expect(await api(inv.paymentId)).toMatchObject({ status: S.CONFIRMED, actualAmountExact: "1.5" });
       }
+    });
+
+    it.runIf(spec.chain === "BNB")("a BEP-20 token whose shipped contract is not on the node is not followed (/healthz says why); BNB payments go on", async () => {
+      const tokenInvoice = await m.invoice(1, 1, 600n, CoinType.BSCUSD_BEP20);
+      const inv = await m.invoice(0.5, 1);
+      await coins[0]!.pay(inv.address, parseUnits("0.5", 18));
+      await m.stream.until(m.reached(inv.paymentId, S.PENDING_MEMPOOL), 10_000, "PENDING_MEMPOOL");
+      await anvil.mine(1);
+      await m.stream.until(m.reached(inv.paymentId, S.CONFIRMED), 10_000, "CONFIRMED");
+      type Health = { coins: Record<string, { ready: boolean; reason: string | null }> };
+      const health = (await (await fetch(new URL("/healthz", service.url))).json()) as Health;
+      expect(health.coins.BNB).toMatchObject({ ready: true, reason: null });
+      expect(health.coins.BSCUSD_BEP20).toMatchObject({ ready: false, reason: expect.stringContaining("no token contract at 0x55d398326f99059ff775485246999027b3197955") });
+      expect(await api(tokenInvoice.paymentId)).toMatchObject({ status: S.PENDING, actualAmountExact: "0" });
     });
 
     it.runIf(spec.all)("2. two partial payments: PENDING until the second covers the amount; an overpayment is credited in full", async () => {
