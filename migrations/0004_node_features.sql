@@ -1,1 +1,2 @@
-ALTER TABLE `chain_state` ADD `features` text;
+ALTER TABLE `chain_state` ADD `features` text;--> statement-breakpoint
+ALTER TABLE `chain_state` ADD `finalized_height` integer;

@@ -102,4 +102,6 @@ export interface ChainBatch<Tx extends ChainTx = ChainTx> {
   scannedThrough: number;
   /** When the watcher last looked before this batch: new pool txs arrived after it. */
   observedAfter: number;
+  /** For a coin that counts by finality: the node's highest final block (ChainView.finalizedHeight); unset otherwise. */
+  finalizedHeight?: number | null;
 }

@@ -135,5 +135,7 @@ export const chainState = sqliteTable("chain_state", {
   nodeBehind: text("node_behind"),
   /** What the node lets the watcher see beyond blocks (JSON, e.g. an EVM node's pool and internal transfers); null: nothing to say. */
   features: text("features"),
+  /** The highest final block, for a coin that counts by finality (an EVM chain with `<CHAIN>_FINALITY=finalized`); null otherwise. */
+  finalizedHeight: integer("finalized_height"),
   updatedAt: integer("updated_at").notNull(),
 });

@@ -68,6 +68,12 @@ export interface ChainView {
    */
   readonly scannedThrough: number;
   readonly monitoringMs: number;
+  /**
+   * Set when the coin counts by finality instead of confirmations (an EVM chain with
+   * `<CHAIN>_FINALITY=finalized`): the node's highest final block. A payment is then confirmed once
+   * its block is at or below it, whatever the invoice's confirmation count. Null or unset: counting.
+   */
+  readonly finalizedHeight?: number | null;
 }
 
 export const isTerminal = (status: InvoiceStatus): boolean =>
@@ -155,7 +161,12 @@ export function advanceInvoice(invoice: Invoice, payments: readonly Payment[], c
   if (invoice.status === InvoiceStatus.PendingMempool) {
     const required = invoice.confirmationsRequired;
     // 0 confirmations means 1 for a payment that could still be replaced (the payer can take it back).
-    if (counted.every((p) => confirmationsOf(p, chain.tipHeight) >= (p.replaceable ? Math.max(1, required) : required))) {
+    const final = chain.finalizedHeight ?? null;
+    const settled = (p: Payment) =>
+      final !== null
+        ? p.height !== null && p.height <= final
+        : confirmationsOf(p, chain.tipHeight) >= (p.replaceable ? Math.max(1, required) : required);
+    if (counted.every(settled)) {
       invoice.status = InvoiceStatus.Confirmed;
       invoice.confirmedAt = chain.now;
       invoice.closedAt = chain.now;

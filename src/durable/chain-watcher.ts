@@ -161,7 +161,13 @@ export class ChainWatcher extends DurableObject<Env> {
     const index = new Map(batches.map((b, i) => [b, i]));
     const whole: PendingStep = {
       cursor: { kind: follower.kind, cursor },
-      state: { ...nodeAnswered(node, startedAt, behind), bestTipHeight: position.bestTip, cursorHeight: position.height, scannedThrough: position.scannedThrough },
+      state: {
+        ...nodeAnswered(node, startedAt, behind),
+        bestTipHeight: position.bestTip,
+        cursorHeight: position.height,
+        scannedThrough: position.scannedThrough,
+        ...(step.finalizedHeight !== undefined ? { finalizedHeight: step.finalizedHeight } : {}),
+      },
       batches,
       deliveries: [...byUser].map(([user, batch]) => [user, index.get(batch)!]),
     };

@@ -219,7 +219,7 @@ export class UserAccount extends DurableObject<Env> {
       const scanned = new Map<Coin, CoinProgress>();
       for (const coin of coins) {
         const state = await readChainState(this.db, coin);
-        if (state) scanned.set(coin, { tipHeight: state.tipHeight, scannedThrough: state.scannedThrough });
+        if (state) scanned.set(coin, { tipHeight: state.tipHeight, scannedThrough: state.scannedThrough, finalizedHeight: state.finalizedHeight });
       }
       await this.commit(ledger, applyClock(ledger, scanned, this.clock()));
     });

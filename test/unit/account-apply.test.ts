@@ -76,6 +76,28 @@ describe("applyBatch", () => {
   });
 });
 
+describe("a coin that counts by finality", () => {
+  it("confirms a mined payment once a batch says its block is final, and remembers the final height when a later batch does not say", () => {
+    const ledger = ledgerWith([{ coin: Coin.ETH, confirmationsRequired: 30 }]);
+    const mined = output(1, { height: 90, blockTime: NOW - 1000 });
+    applyToLedger(ledger, applyBatch(ledger, batch({ coin: Coin.ETH, tipHeight: 100, finalizedHeight: 80 }), [mined], new Set(), clock));
+    expect(ledger.invoices.get(id(1))!.status).toBe(S.PendingMempool);
+    expect(ledger.progress.get(Coin.ETH)?.finalizedHeight).toBe(80);
+    applyToLedger(ledger, applyBatch(ledger, batch({ coin: Coin.ETH, tipHeight: 101 }), [], new Set(), clock));
+    expect(ledger.progress.get(Coin.ETH)?.finalizedHeight).toBe(80);
+    const change = applyBatch(ledger, batch({ coin: Coin.ETH, tipHeight: 102, finalizedHeight: 90 }), [], new Set(), clock);
+    expect(change.snapshots.map((s) => s.status)).toEqual([S.Confirmed]);
+  });
+
+  it("confirms on the clock from the final height the watcher recorded", () => {
+    const ledger = ledgerWith([{ coin: Coin.ETH, confirmationsRequired: 30 }]);
+    applyToLedger(ledger, applyBatch(ledger, batch({ coin: Coin.ETH, tipHeight: 100 }), [output(1, { height: 95, blockTime: NOW - 1000 })], new Set(), clock));
+    ledger.progress.clear();
+    const change = applyClock(ledger, new Map([[Coin.ETH, { tipHeight: 100, scannedThrough: NOW, finalizedHeight: 95 }]]), clock);
+    expect(change.snapshots.map((s) => s.status)).toEqual([S.Confirmed]);
+  });
+});
+
 describe("applyClock", () => {
   it("expires a due invoice only once the chain was scanned past its deadline, without touching the ledger", () => {
     const ledger = ledgerWith([{ expiresAt: NOW - 1000 }]);

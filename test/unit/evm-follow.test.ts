@@ -34,10 +34,10 @@ const fresh = (): Address => getAddress(`0x${randomBytes(20).toString("hex")}`);
 const key = (a: Address) => a.slice(2).toLowerCase();
 
 /** A follower of the native coin (or the test token) over anvil, and a step function that keeps its cursor. */
-function follow(kind: "native" | "token" = "native", network = evmNetwork("ETH", "31337")!) {
+function follow(kind: "native" | "token" = "native", network = evmNetwork("ETH", "31337")!, finality = false) {
   const nodes = createEvmNodes({ urls: [anvil.url], network, fetch: (i, o) => fetch(i, o) });
   const reader = kind === "native" ? nativePayments() : tokenPayments({ coin: Coin.USDT_ERC20, decimals: 6, contract: key(token) });
-  const follower: ChainFollower = evmFollower(nodes, reader, FOLLOW);
+  const follower: ChainFollower = evmFollower(nodes, reader, { ...FOLLOW, finality });
   let cursor: unknown;
   return {
     follower,
@@ -160,6 +160,17 @@ describe("the EVM follower, native coin", () => {
     const after = await f.step([to]);
     expect(mined(after)).toEqual([]);
     expect(after.step.orphanedAbove).toBeNull();
+  });
+
+  it("reports the node's finalized block when payments count by finality, and nothing of it otherwise", async () => {
+    await anvil.mine(70);
+    const head = Number(await anvil.client.getBlockNumber());
+    const final = await follow("native", evmNetwork("ETH", "31337")!, true).step([fresh()]);
+    // anvil: finalized = head - 64.
+    expect(final.step.finalizedHeight).toBe(head - 64);
+    expect(final.node.features).toMatchObject({ finality: "finalized" });
+    const counting = await follow().step([fresh()]);
+    expect(counting.step.finalizedHeight).toBeUndefined();
   });
 
   it("refuses a node on another chain id than configured", async () => {

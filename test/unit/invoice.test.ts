@@ -160,6 +160,22 @@ describe("payments that may still be replaced (BIP125)", () => {
   });
 });
 
+describe("counting by finality (an EVM chain with <CHAIN>_FINALITY=finalized)", () => {
+  it("confirms once every counted payment's block is at or below the finalized block, however few its confirmations", () => {
+    const inv = invoice({ confirmationsRequired: 50 });
+    const payments = [pay(500n, { height: 90 }), pay(500n, { height: 95 })];
+    expect(advanceInvoice(inv, payments, chain({ tipHeight: 100, finalizedHeight: 94 }))).toEqual([S.PendingMempool]);
+    expect(advanceInvoice(inv, payments, chain({ tipHeight: 100, finalizedHeight: 95 }))).toEqual([S.Confirmed]);
+  });
+
+  it("never confirms a pool payment, nor one whose block is above the finalized one, however many confirmations it has", () => {
+    const inv = invoice({ confirmationsRequired: 0 });
+    expect(advanceInvoice(inv, [pay(1000n, { replaceable: true })], chain({ tipHeight: 500, finalizedHeight: 400 }))).toEqual([S.PendingMempool]);
+    expect(advanceInvoice(inv, [pay(1000n, { height: 401 })], chain({ tipHeight: 500, finalizedHeight: 400 }))).toEqual([]);
+    expect(inv.status).toBe(S.PendingMempool);
+  });
+});
+
 describe("acceptsPayment (decided once, when a payment is first seen)", () => {
   const pool = (lookedBefore: number) => ({ lookedBefore, blockTime: null });
   it.each([

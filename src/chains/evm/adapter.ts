@@ -4,6 +4,7 @@
 import { atomic } from "../../domain/amount";
 import type { Coin } from "../../domain/coins";
 import type { ChainAdapter, DerivedAddress, FoundPayment, OpenKeySet } from "../adapter";
+import { keyCache } from "../key-cache";
 import { deriveInvoiceAddress } from "./address";
 import { parseAccountKey, type AccountKey } from "./keys";
 import type { EvmTx } from "./tx";
@@ -19,19 +20,7 @@ export interface EvmAdapter extends ChainAdapter<EvmTx> {
 
 /** `coin`'s adapter: the chain's own coin, or a token on it (which uses the chain's key set). */
 export function evmAdapter(coin: Coin): EvmAdapter {
-  // Parsing an xpub (base58, curve point) per invoice would show in D1-bound loops; keyed by the key text.
-  const accounts = new Map<string, AccountKey>();
-  const accountOf = (keys: OpenKeySet): AccountKey => {
-    const text = keys.publicKeys.masterPubKey ?? "";
-    let account = accounts.get(text);
-    if (!account) {
-      const parsed = parseAccountKey(text);
-      if (!parsed.ok) throw new Error(`key set ${keys.id} holds no usable EVM account key (${parsed.problem})`);
-      account = parsed.key;
-      accounts.set(text, account);
-    }
-    return account;
-  };
+  const accountOf = keyCache<AccountKey>((keys) => keys.publicKeys.masterPubKey ?? "", parseAccountKey, "EVM account key");
   return {
     coin,
     deriveAddress(keys: OpenKeySet, index: number): DerivedAddress {

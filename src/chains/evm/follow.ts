@@ -36,6 +36,8 @@ export interface EvmFollowOptions {
   maxBlocks: number;
   /** Blocks remembered for reorg detection, and how long a mined payment is re-checked. */
   depth: number;
+  /** Payments count as confirmed once their block is `finalized` (the node's tag), not by confirmations. */
+  finality?: boolean;
 }
 
 /**
@@ -54,7 +56,11 @@ export function evmFollower(nodes: EvmNodes, reader: PaymentReader, opts: EvmFol
   let features: Record<string, string | number | boolean> | undefined;
 
   const withFeatures = async (client: PublicClient, tip: NodeTip): Promise<NodeTip> => {
-    features ??= { ...(await reader.features(client, tip.height)), pool: (poolMethod ??= await probePool(client)) ?? false };
+    features ??= {
+      ...(await reader.features(client, tip.height)),
+      pool: (poolMethod ??= await probePool(client)) ?? false,
+      finality: opts.finality ? "finalized" : "confirmations",
+    };
     return { ...tip, features };
   };
 
@@ -99,9 +105,18 @@ async function followOnce(
   let orphanedAbove: number | null = top && top.height > tip ? tip : null;
   let blocks: RpcBlock[] = [];
   let end = top?.height ?? -1;
+  let finalizedHeight: number | undefined;
   if (tipMoved) {
     const start = top ? Math.min(top.height, tip) + 1 : Math.max(0, tip - opts.depth + 1);
-    const [current, fresh] = await Promise.all([readBlocks(client, kept.map((b) => b.height), false), readBlocks(client, range(start, Math.min(tip, start + opts.maxBlocks - 1)), reader.fullBlocks)]);
+    const [current, fresh, final] = await Promise.all([
+      readBlocks(client, kept.map((b) => b.height), false),
+      readBlocks(client, range(start, Math.min(tip, start + opts.maxBlocks - 1)), reader.fullBlocks),
+      opts.finality ? client.request({ method: "eth_getBlockByNumber", params: ["finalized", false] }) : null,
+    ]);
+    if (opts.finality) {
+      if (!final || typeof final.number !== "string") throw new NodeError("the node has no finalized block (ETH_FINALITY=finalized needs a node that knows it)");
+      finalizedHeight = Math.min(Number(final.number), tip);
+    }
     const same = kept.filter((b, i) => current[i]!.hash === b.hash);
     const fork = same.length === kept.length ? (kept.at(-1)?.height ?? start - 1) : forkOf(kept, current, opts.depth);
     if (fork < (kept.at(-1)?.height ?? start - 1)) {
@@ -203,6 +218,7 @@ async function followOnce(
     gone: [...gone],
     scannedThrough,
     observedAfter: from.scannedThrough,
+    ...(finalizedHeight !== undefined ? { finalizedHeight } : {}),
   };
   return { step, tipMoved: tipMoved || orphanedAbove !== null, cursor, position: positionOf(cursor), node, behind: null };
 }

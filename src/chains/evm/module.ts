@@ -51,11 +51,11 @@ export const invalidEvmKeyMessage = (chain: EvmChain) => `invalid ${chain} maste
 const logged = new Set<string>();
 
 function runtimeOf(settings: EvmSettings, adapter: ChainAdapter, reader: () => PaymentReader) {
-  const { network, urls, pollMs } = settings;
+  const { network, urls, pollMs, finality } = settings;
   return {
     adapter,
     pollMs,
-    follower: (timed: Parameters<typeof timedFetch>[0]) => evmFollower(createEvmNodes({ urls, network, fetch: timedFetch(timed) }), reader(), FOLLOW),
+    follower: (timed: Parameters<typeof timedFetch>[0]) => evmFollower(createEvmNodes({ urls, network, fetch: timedFetch(timed) }), reader(), { ...FOLLOW, finality }),
   };
 }
 

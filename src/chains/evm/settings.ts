@@ -11,6 +11,8 @@ export interface EvmSettings {
   urls: string[];
   pollMs: number;
   tokens: TokenOverrides;
+  /** `<CHAIN>_FINALITY=finalized`: a payment is confirmed once its block is final, whatever the confirmation count. */
+  finality: boolean;
 }
 
 /** Seconds between looks by default: about a block on BNB Smart Chain (3 s), under one on Ethereum (12 s). */
@@ -30,10 +32,14 @@ export function evmSettings(env: Env, chain: EvmChain): EvmSettings | null {
     .map((u) => u.trim())
     .filter((u) => u.length > 0);
   if (urls.length === 0) return null;
+  // Anything but the two known words leaves the chain off rather than guessing how to confirm payments.
+  const finality = (setting(env, `${chain}_FINALITY`) ?? "confirmations").toLowerCase();
+  if (finality !== "confirmations" && finality !== "finalized") return null;
   return {
     network,
     urls,
     pollMs: seconds(setting(env, `${chain}_POLL_SECONDS`), DEFAULT_POLL_SECONDS[chain]) * 1000,
     tokens: parseTokenOverrides(chain, setting(env, `${chain}_TOKENS`)),
+    finality: finality === "finalized",
   };
 }

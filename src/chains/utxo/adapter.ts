@@ -4,6 +4,7 @@
 import { atomic } from "../../domain/amount";
 import { Coin } from "../../domain/coins";
 import type { ChainAdapter, DerivedAddress, FoundPayment, OpenKeySet } from "../adapter";
+import { keyCache } from "../key-cache";
 import { deriveInvoiceAddress } from "./address";
 import { parseAccountKey, type AccountKey } from "./keys";
 import { utxoNetwork, type UtxoNetwork, type UtxoNetworkName } from "./networks";
@@ -52,20 +53,7 @@ export function keysFromRequest(
 
 export function utxoAdapter(coin: UtxoChainCoin, network: UtxoNetworkName): UtxoAdapter {
   const params = chainNetwork(coin, network);
-  // Parsing a descriptor (checksum, base58, curve point) per invoice would show in D1-bound loops; keyed
-  // by the descriptor itself, so a key set stored with another key never reuses a stale parse.
-  const accounts = new Map<string, AccountKey>();
-  const accountOf = (keys: OpenKeySet): AccountKey => {
-    const descriptor = keys.publicKeys.descriptor ?? "";
-    let account = accounts.get(descriptor);
-    if (!account) {
-      const parsed = parseAccountKey(descriptor, params);
-      if (!parsed.ok) throw new Error(`${Coin[coin]} key set ${keys.id} holds no usable descriptor (${parsed.problem})`);
-      account = parsed.key;
-      accounts.set(descriptor, account);
-    }
-    return account;
-  };
+  const accountOf = keyCache<AccountKey>((keys) => keys.publicKeys.descriptor ?? "", (text) => parseAccountKey(text, params), `${Coin[coin]} descriptor`);
 
   return {
     coin,

@@ -151,7 +151,11 @@ export function applyBatch(ledger: Ledger, batch: ChainBatch, outputs: readonly 
   }
 
   const before = ledger.progress.get(batch.coin);
-  const progress: CoinProgress = { tipHeight: batch.tipHeight, scannedThrough: Math.max(before?.scannedThrough ?? 0, batch.scannedThrough) };
+  const progress: CoinProgress = {
+    tipHeight: batch.tipHeight,
+    scannedThrough: Math.max(before?.scannedThrough ?? 0, batch.scannedThrough),
+    ...finalityOf(batch.finalizedHeight ?? before?.finalizedHeight),
+  };
   draft.progress.set(batch.coin, progress);
   draft.advanceAll(progress, clock);
   return draft.change();
@@ -171,6 +175,7 @@ export function applyClock(ledger: Ledger, scanned: ReadonlyMap<Coin, CoinProgre
     const progress: CoinProgress = {
       tipHeight: own?.tipHeight ?? recorded?.tipHeight ?? null,
       scannedThrough: Math.max(own?.scannedThrough ?? 0, recorded?.scannedThrough ?? 0),
+      ...finalityOf(own?.finalizedHeight ?? recorded?.finalizedHeight),
     };
     const draft = new Draft(ledger, coin);
     draft.progress.set(coin, progress);
@@ -179,6 +184,9 @@ export function applyClock(ledger: Ledger, scanned: ReadonlyMap<Coin, CoinProgre
   }
   return merge(changes);
 }
+
+/** The finalized height as progress keeps it: only for a coin that counts by finality. */
+const finalityOf = (height: number | null | undefined): { finalizedHeight?: number } => (typeof height === "number" ? { finalizedHeight: height } : {});
 
 function merge(changes: Change[]): Change {
   const out = emptyChange();
@@ -242,7 +250,13 @@ class Draft {
   }
 
   advanceAll(progress: CoinProgress, clock: Clock): void {
-    const view = { now: clock.now, tipHeight: progress.tipHeight, scannedThrough: progress.scannedThrough, monitoringMs: clock.monitoringMs };
+    const view = {
+      now: clock.now,
+      tipHeight: progress.tipHeight,
+      scannedThrough: progress.scannedThrough,
+      monitoringMs: clock.monitoringMs,
+      finalizedHeight: progress.finalizedHeight ?? null,
+    };
     for (const inv of this.invoices.values()) {
       const before = inv.actual;
       const steps = advanceInvoice(inv, this.paymentsOf(inv.id), view);

@@ -16,6 +16,8 @@ export interface CoinProgress {
   readonly tipHeight: number | null;
   /** Everything the node had before this time was delivered. */
   readonly scannedThrough: number;
+  /** The highest final block, for a coin that counts by finality (ChainView.finalizedHeight); null otherwise. */
+  readonly finalizedHeight?: number | null;
 }
 
 export interface Ledger {
