@@ -29,9 +29,9 @@ export class MerchantSession {
     return new MerchantSession(service, userId, coin, pollMs);
   }
 
-  /** A new invoice, once its PENDING event arrived. */
-  async invoice(amount: number, confirmations: number, timeout = 600n) {
-    const created = await this.service.invoices.createInvoice({ userId: this.userId, coin: this.coin, amount, timeout, confirmations });
+  /** A new invoice (in the session's coin unless told: a token uses its chain's keys), once its PENDING event arrived. */
+  async invoice(amount: number, confirmations: number, timeout = 600n, coin = this.coin) {
+    const created = await this.service.invoices.createInvoice({ userId: this.userId, coin, amount, timeout, confirmations });
     await this.stream.until(() => this.stream.statuses(created.paymentId).length > 0, 10_000, "the PENDING event");
     return created;
   }
