@@ -11,7 +11,8 @@ import type { ChainFollower, FollowerStep, FollowPosition } from "../follower";
 import { NodeError } from "../node-error";
 import type { EvmNodes } from "./node";
 import { isUnsupported } from "./node";
-import { hex, type PaymentReader, type RpcBlock, type RpcTx } from "./payments";
+import { WrongNetworkError } from "../network-check";
+import { hex, TokenMismatch, type PaymentReader, type RpcBlock, type RpcTx } from "./payments";
 import type { EvmOutput, EvmTx } from "./tx";
 
 interface TrackedTx {
@@ -57,7 +58,12 @@ export function evmFollower(nodes: EvmNodes, reader: PaymentReader, opts: EvmFol
 
   const withFeatures = async (client: PublicClient, tip: NodeTip): Promise<NodeTip> => {
     features ??= {
-      ...(await reader.features(client, tip.height)),
+      ...(await reader.features(client, tip.height).catch((error: unknown) => {
+        // A token that is not on this chain as configured is treated as a node on another network:
+        // nothing is followed, /healthz says why, CreateInvoice refuses the coin.
+        if (error instanceof TokenMismatch) throw new WrongNetworkError(`${tip.network} (${error.found})`, error.expected, nodes.node());
+        throw error;
+      })),
       pool: (poolMethod ??= await probePool(client)) ?? false,
       finality: opts.finality ? "finalized" : "confirmations",
     };

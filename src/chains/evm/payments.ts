@@ -3,7 +3,6 @@
 // Both read the blocks' txs or logs only after the chain was read and the watched addresses listed.
 
 import type { PublicClient } from "viem";
-import { Coin } from "../../domain/coins";
 import { NodeError } from "../node-error";
 import { internalTransfers, traceMethod, type TraceMethod } from "./trace";
 import type { Token } from "./tokens";
@@ -108,9 +107,10 @@ export function tokenPayments(token: Token): PaymentReader {
     async features(client) {
       // The table's decimals are what amounts are read in: a contract that says otherwise is not followed.
       const answer = await client.request({ method: "eth_call", params: [{ to: `0x${token.contract}`, data: DECIMALS_SELECTOR }, "latest"] });
-      if (!/^0x[0-9a-f]{64}$/i.test(answer)) throw new NodeError(`${Coin[token.coin]}: no token contract at 0x${token.contract} on this node (decimals() answered ${answer.slice(0, 20)})`);
+      const expected = `a token contract at 0x${token.contract} with ${token.decimals} decimals`;
+      if (!/^0x[0-9a-f]{64}$/i.test(answer)) throw new TokenMismatch(`no token contract at 0x${token.contract}: decimals() answered ${answer.slice(0, 20)}`, expected);
       const decimals = Number(BigInt(answer));
-      if (decimals !== token.decimals) throw new NodeError(`${Coin[token.coin]}: the contract at 0x${token.contract} has ${decimals} decimals, expected ${token.decimals}: not followed`);
+      if (decimals !== token.decimals) throw new TokenMismatch(`the contract at 0x${token.contract} has ${decimals} decimals`, expected);
       return { contract: `0x${token.contract}`, decimals };
     },
     async inBlocks(client, blocks, watched) {
@@ -160,6 +160,17 @@ export function tokenPayments(token: Token): PaymentReader {
       return found;
     },
   };
+}
+
+/** The node's chain has no such token as configured: like a node on another network, it is not followed. */
+export class TokenMismatch extends Error {
+  override name = "TokenMismatch";
+  constructor(
+    readonly found: string,
+    readonly expected: string,
+  ) {
+    super(`${found}, expected ${expected}`);
+  }
 }
 
 interface RpcLog {
