@@ -6,10 +6,11 @@ import type { Env } from "../env";
 import type { ChainAdapter } from "./adapter";
 import type { ChainModule, CoinFacts, CoinModule, CoinRuntime } from "./module";
 import { evmModule } from "./evm/module";
+import { tonModule } from "./ton/module";
 import { utxoModule } from "./utxo/module";
 import { xmrModule } from "./xmr/module";
 
-const MODULES: readonly ChainModule[] = [xmrModule, utxoModule, evmModule];
+const MODULES: readonly ChainModule[] = [xmrModule, utxoModule, evmModule, tonModule];
 
 const byCoin = new Map<Coin, CoinModule>(MODULES.flatMap((m) => m.coins.map((c) => [c.facts.coin, c] as const)));
 
