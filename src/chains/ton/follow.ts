@@ -28,8 +28,10 @@ export interface TonFollowOptions {
 export const emptyTonCursor = (): TonCursor => ({ seqno: null, bestTip: -1, scannedThrough: 0 });
 
 export function tonFollower(client: Toncenter, network: TonNetwork, opts: TonFollowOptions): ChainFollower {
+  let first = 0;
   const tip = async (): Promise<NodeTip> => {
     const t = await client.tip();
+    first = t.first;
     return { height: t.seqno, hash: t.rootHash, syncing: false, network };
   };
   return {
@@ -46,7 +48,8 @@ export function tonFollower(client: Toncenter, network: TonNetwork, opts: TonFol
         const cursor = { ...from, bestTip: seen };
         return { step: quietStep(seen, node, from.scannedThrough), tipMoved: false, cursor, position: positionOf(cursor), node, behind };
       }
-      const start = from.seqno === null ? Math.max(0, node.height - opts.startBelow) : from.seqno + 1;
+      // The indexer holds blocks from `first` on.
+      const start = from.seqno === null ? Math.max(first, node.height - opts.startBelow) : from.seqno + 1;
       const end = Math.min(node.height, start + opts.maxBlocks - 1);
       const read: { seqno: number; txs: V3Tx[] }[] = [];
       for (let seqno = start; seqno <= end; seqno++) read.push({ seqno, txs: await client.blockTxs(seqno) });

@@ -12,6 +12,8 @@ export interface TonTip {
   seqno: number;
   /** base64 root hash of the masterchain block. */
   rootHash: string;
+  /** The first masterchain block the indexer holds. */
+  first: number;
 }
 
 /** A transaction as toncenter v3 lists it, with only what the watcher reads. */
@@ -129,10 +131,11 @@ export function createToncenter(opts: ToncenterOptions): Toncenter {
     requestsMade: () => requests,
     tip: () =>
       onAny(async (i) => {
-        const body = (await get(i, "/v3/masterchainInfo")) as { last?: { seqno?: unknown; root_hash?: unknown } };
+        const body = (await get(i, "/v3/masterchainInfo")) as { last?: { seqno?: unknown; root_hash?: unknown }; first?: { seqno?: unknown } };
         const seqno = body?.last?.seqno;
         if (typeof seqno !== "number" || !Number.isSafeInteger(seqno) || typeof body.last?.root_hash !== "string") throw new NodeError(`${shown(i)}: masterchainInfo has no last block`);
-        return { seqno, rootHash: body.last.root_hash };
+        const first = typeof body.first?.seqno === "number" && Number.isSafeInteger(body.first.seqno) ? body.first.seqno : 0;
+        return { seqno, rootHash: body.last.root_hash, first };
       }),
     // One base per block: a page from one indexer and the next from another could skip or repeat.
     blockTxs: (seqno) =>
