@@ -1,4 +1,4 @@
-// The sweep command: options, secrets, chain check, survey, plan; then, with --send (and a yes), the broadcast.
+// The sweep command (EVM chains; `ton` goes to ./ton/cli): options, secrets, chain check, survey, plan; then, with --send (and a yes), the broadcast.
 // The plan goes to stdout, progress and errors to stderr; the exit code says whether every transaction made it.
 
 import { createPublicClient, http, type Address, type PrivateKeyAccount } from "viem";
@@ -10,11 +10,10 @@ import { confirm, readSecret, StdinLines } from "./secrets";
 import { checkChainId, ChainMismatchError, nativeTransferGas, readGasPricing, readTokenInfo, surveyHoldings, type TokenInfo } from "./survey";
 import { fundingAccount, MerchantWallet, SecretError } from "./wallet";
 
-export const EXIT_OK = 0;
-/** Some transaction failed or was skipped because of a failure, or the run broke off (the node stopped answering). */
-export const EXIT_FAILED = 1;
-/** Nothing was sent: bad usage, a bad secret, a chain mismatch, a plan with problems, or no confirmation. */
-export const EXIT_REFUSED = 2;
+import { EXIT_FAILED, EXIT_OK, EXIT_REFUSED } from "./exit-codes";
+import { runTonSweep } from "./ton/cli";
+
+export { EXIT_FAILED, EXIT_OK, EXIT_REFUSED };
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
@@ -29,6 +28,8 @@ const processIo: CliIo = {
 };
 
 export async function runSweep(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  // TON is another kind of chain (one key, wallet contracts, toncenter): its own command line after the name.
+  if (argv[0] === "ton") return runTonSweep(argv.slice(1), io);
   if (argv.includes("--help") || argv.includes("-h")) {
     io.out(USAGE);
     return EXIT_OK;
