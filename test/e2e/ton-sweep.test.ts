@@ -1,7 +1,6 @@
 // `sweep ton` against the real TON emulator behind a toncenter-shaped server: a merchant's invoice wallets (v4r2,
 // walletId 0x40000000 + i) are paid by the sandbox payer, then swept by the CLI (secret on stdin) to a fresh wallet.
 // Amounts are checked exactly against the emulator's own transactions (v3 /transactions), not approximately.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,13 +10,12 @@ import { keyPairFromSeed } from "@ton/crypto";
 import { WalletContractV4 } from "@ton/ton";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deriveInvoiceWallet } from "../../src/chains/ton/wallet";
+import { runSweepCli } from "./support/sweep-cli";
 import { startTonSandbox, type TonSandbox } from "./support/ton-sandbox";
 
 /** A throwaway TON mnemonic (made once with @ton/crypto mnemonicNew) and its public key. Never for real funds. */
 const MNEMONIC = "wear eager off april sting job story napkin right sunset timber portion stadium oppose muffin feel arm flavor dawn alert cousin chuckle filter screen";
 const PUBLIC_KEY = Buffer.from("928d33d667d6c75fbf068e94f37bd70fcc9685d9a7bfa3ac3f1b6b02212a78b6", "hex");
-const ROOT = join(import.meta.dirname, "../..");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
 
 let ton: TonSandbox;
 let scratch: string;
@@ -57,18 +55,8 @@ async function account(address: Address) {
   return { balance: contract.balance, state: contract.accountState?.type ?? "non-existing" };
 }
 
-function runCli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ["src/dev/sweep.ts", "ton", ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, TONCENTER_API_KEY: "" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+/** The CLI with no API key from the environment: the sandbox takes none. */
+const runCli = (args: string[], stdin: string) => runSweepCli(["ton", ...args], stdin, { ...process.env, TONCENTER_API_KEY: "" });
 
 const args = (to: Address, indices: string, ...more: string[]) => ["--api", ton.url, "--to", userForm(to), "--indices", indices, ...more];
 const PAID = { 0: toNano("2.5"), 2: toNano("1.25"), 5: toNano("0.75") } as const;

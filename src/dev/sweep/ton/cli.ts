@@ -9,6 +9,7 @@ import type { KeyPair } from "@ton/crypto";
 import { GLOBAL_IDS } from "../../../chains/ton/settings";
 import { deriveInvoiceWallet, type TonNetwork } from "../../../chains/ton/wallet";
 import type { CliIo } from "../cli";
+import { runCommand } from "../command";
 import { EXIT_FAILED, EXIT_OK, EXIT_REFUSED } from "../exit-codes";
 import { UsageError } from "../options";
 import { confirm, readSecret, StdinLines } from "../secrets";
@@ -25,26 +26,8 @@ import { signSweep } from "./transfer";
 const VALID_FOR_S = 3600;
 const POLL_MS = 2_000;
 
-export async function runTonSweep(argv: readonly string[], io: CliIo): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    io.out(TON_USAGE);
-    return EXIT_OK;
-  }
-  try {
-    return await sweepTon(parseTonSweepArgs(argv), io);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`sweep ton: ${error.message}\n\n${TON_USAGE}`);
-      return EXIT_REFUSED;
-    }
-    if (error instanceof SecretError || error instanceof ChainMismatchError) {
-      io.err(`sweep ton: ${error.message}`);
-      return EXIT_REFUSED;
-    }
-    // The API stopped answering, say: some sweeps may have gone out, so not a "nothing was sent" exit.
-    io.err(`sweep ton: ${error instanceof Error ? error.message : String(error)}`);
-    return EXIT_FAILED;
-  }
+export function runTonSweep(argv: readonly string[], io: CliIo): Promise<number> {
+  return runCommand({ name: "sweep ton", usage: TON_USAGE, parse: parseTonSweepArgs, run: sweepTon }, argv, io);
 }
 
 async function sweepTon(opts: TonSweepOptions, io: CliIo): Promise<number> {
