@@ -1,11 +1,12 @@
 // The durable event log behind InvoiceStatusStream: append in a state change's batch, read to resume.
 
 import { and, asc, eq, gt, lt, max } from "drizzle-orm";
-import type { InvoiceEvent, InvoiceSnapshot } from "../domain/events";
+import type { InvoiceEvent, InvoiceSnapshot, NewEvent } from "../domain/events";
 import { query, type Db } from "./client";
 import { events } from "./schema";
 
-export function appendEventStatement(db: Db, snapshot: InvoiceSnapshot, now: number) {
+export function appendEventStatement(db: Db, event: NewEvent, now: number) {
+  const snapshot = event.invoice;
   return db
     .insert(events)
     .values({
@@ -13,6 +14,8 @@ export function appendEventStatement(db: Db, snapshot: InvoiceSnapshot, now: num
       invoiceId: snapshot.id,
       status: snapshot.status,
       snapshot: JSON.stringify(snapshot),
+      type: event.type,
+      payment: event.payment ? JSON.stringify(event.payment) : null,
       createdAt: now,
     })
     .returning({ id: events.id });

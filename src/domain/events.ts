@@ -1,5 +1,5 @@
-// Invoice events: one per state change, as stored in the event log and sent on the stream.
-// A snapshot is the invoice as it was at that change, with amounts as exact atomic strings.
+// Invoice events: one per state change or recorded payment, as stored in the event log, sent on the
+// stream and delivered to webhooks. A snapshot is the invoice as it was then, amounts as exact atomic strings.
 
 import { InvoiceStatus, type Invoice } from "./invoice";
 import type { Coin } from "./coins";
@@ -17,6 +17,47 @@ export interface InvoiceSnapshot {
   expiresAt: number;
   confirmedAt: number | null;
   txId: string | null;
+}
+
+/** What happened, in the webhook's words; every logged event has exactly one. */
+export type EventType =
+  | "invoice.created"
+  | "invoice.payment_received"
+  | "invoice.pending_mempool"
+  | "invoice.confirmed"
+  | "invoice.expired"
+  | "invoice.reverted";
+
+/** The payment an `invoice.payment_received` event reports; `amountExact` in coin units (like requiredAmountExact). */
+export interface PaymentFact {
+  txId: string;
+  amountExact: string;
+  /** Counted toward the invoice; false for a late payment. */
+  inTime: boolean;
+}
+
+/** An event decided but not yet logged. */
+export interface NewEvent {
+  type: EventType;
+  invoice: InvoiceSnapshot;
+  payment?: PaymentFact;
+}
+
+/**
+ * The type of a status transition. PENDING is reached by a transition only when a counted payment
+ * vanished (a new invoice's PENDING is `invoice.created`, logged by creation itself).
+ */
+export function transitionType(status: InvoiceStatus): EventType {
+  switch (status) {
+    case InvoiceStatus.Pending:
+      return "invoice.reverted";
+    case InvoiceStatus.PendingMempool:
+      return "invoice.pending_mempool";
+    case InvoiceStatus.Confirmed:
+      return "invoice.confirmed";
+    case InvoiceStatus.Expired:
+      return "invoice.expired";
+  }
 }
 
 export interface InvoiceEvent {

@@ -8,7 +8,7 @@ import { chainAdapter, keysCoinOf } from "../chains/registry";
 import { monitoringMs } from "../config";
 import { readChainState } from "../db/chain-state";
 import { database, isUniqueViolation, transaction, type Db } from "../db/client";
-import { appendEventStatement, eventsAfter } from "../db/events";
+import { eventsAfter } from "../db/events";
 import { creditedOutputKeys, insertInvoiceStatement } from "../db/invoices";
 import { activateKeySetStatements, bumpNextIndexStatement, keySetByFingerprint, keySetsById } from "../db/key-sets";
 import { userExists } from "../db/users";
@@ -20,12 +20,13 @@ import type { InvoiceId, UserId } from "../domain/ids";
 import { InvoiceStatus, isTerminal, type Invoice } from "../domain/invoice";
 import type { Env } from "../env";
 import { applyBatch, applyClock, findOutputs, unknownOutputKeys, watchedByKeySet, type Change, type Clock } from "./account/apply";
-import { commitChange } from "./account/commit";
+import { commitChange, eventStatements, loggedEvents } from "./account/commit";
 import { nextAlarmAt } from "./account/expiry";
 import { Keyring } from "./account/keyring";
 import { activeKeySet, applyToLedger, loadLedger, pruneClosed, type CoinProgress, type Ledger } from "./account/ledger";
 import { Publisher } from "./account/publisher";
 import { SerialQueue } from "./serial";
+import { enqueueDeliveries } from "../webhooks/queue";
 
 export interface NewInvoice {
   coin: Coin;
@@ -159,12 +160,12 @@ export class UserAccount extends DurableObject<Env> {
         monitorUntil: null,
         closedAt: null,
       };
-      const snapshot = snapshotOf(invoice);
-      const [, , logged] = await transaction("create invoice", () =>
+      const created = [{ type: "invoice.created" as const, invoice: snapshotOf(invoice) }];
+      const [, , ...logged] = await transaction("create invoice", () =>
         this.db.batch([
           insertInvoiceStatement(this.db, invoice, now),
           bumpNextIndexStatement(this.db, keySet.id, index + 1, now),
-          appendEventStatement(this.db, snapshot, now),
+          ...eventStatements(this.db, created, now),
         ]),
       ).catch((error: unknown) => {
         // The batch may have committed before its answer was lost: re-read the counter next time.
@@ -175,7 +176,9 @@ export class UserAccount extends DurableObject<Env> {
       ledger.payments.set(invoice.id, []);
       ledger.keySets.set(keySet.id, { ...keySet, nextIndex: index + 1 });
       await this.armAlarm();
-      this.publisher.publish([{ id: logged[0]!.id, invoice: snapshot }]);
+      const committed = loggedEvents(created, logged);
+      this.publisher.publish(committed.events);
+      await enqueueDeliveries(this.env.WEBHOOK_QUEUE, committed.deliveryIds);
       return { ok: true, value: { id: invoice.id, address: invoice.address } };
     });
   }
@@ -230,9 +233,9 @@ export class UserAccount extends DurableObject<Env> {
   /** Commits a decided change, then makes it visible: memory, alarm, subscribers. */
   private async commit(ledger: Ledger, change: Change): Promise<void> {
     const now = Date.now();
-    let events;
+    let committed;
     try {
-      events = await commitChange(this.db, ledger, change, now);
+      committed = await commitChange(this.db, ledger, change, now);
     } catch (error) {
       // The batch may have committed before its answer was lost: read D1 again next time.
       this.ledger = null;
@@ -241,7 +244,8 @@ export class UserAccount extends DurableObject<Env> {
     applyToLedger(ledger, change);
     pruneClosed(ledger, now - monitoringMs(this.env));
     await this.armAlarm();
-    this.publisher.publish(events);
+    this.publisher.publish(committed.events);
+    await enqueueDeliveries(this.env.WEBHOOK_QUEUE, committed.deliveryIds);
   }
 
   private clock(): Clock {

@@ -50,10 +50,12 @@ describe("applyBatch", () => {
     const before = structuredClone(ledger);
     const change = applyBatch(ledger, batch(), [output(1), output(2, { height: 100, blockTime: NOW - 1000 })], new Set(), clock);
     expect(ledger).toEqual(before);
-    expect(change.snapshots.map((s) => [s.id, s.status])).toEqual([
-      [id(1), S.PendingMempool],
-      [id(2), S.PendingMempool],
-      [id(2), S.Confirmed],
+    expect(change.events.map((e) => [e.invoice.id, e.type, e.invoice.status])).toEqual([
+      [id(1), "invoice.payment_received", S.Pending],
+      [id(1), "invoice.pending_mempool", S.PendingMempool],
+      [id(2), "invoice.payment_received", S.Pending],
+      [id(2), "invoice.pending_mempool", S.PendingMempool],
+      [id(2), "invoice.confirmed", S.Confirmed],
     ]);
     applyToLedger(ledger, change);
     expect(ledger.invoices.get(id(2))!.status).toBe(S.Confirmed);
@@ -86,7 +88,7 @@ describe("a coin that counts by finality", () => {
     applyToLedger(ledger, applyBatch(ledger, batch({ coin: Coin.ETH, tipHeight: 101 }), [], new Set(), clock));
     expect(ledger.progress.get(Coin.ETH)?.finalizedHeight).toBe(80);
     const change = applyBatch(ledger, batch({ coin: Coin.ETH, tipHeight: 102, finalizedHeight: 90 }), [], new Set(), clock);
-    expect(change.snapshots.map((s) => s.status)).toEqual([S.Confirmed]);
+    expect(change.events.map((e) => e.invoice.status)).toEqual([S.Confirmed]);
   });
 
   it("confirms on the clock from the final height the watcher recorded", () => {
@@ -94,7 +96,7 @@ describe("a coin that counts by finality", () => {
     applyToLedger(ledger, applyBatch(ledger, batch({ coin: Coin.ETH, tipHeight: 100 }), [output(1, { height: 95, blockTime: NOW - 1000 })], new Set(), clock));
     ledger.progress.clear();
     const change = applyClock(ledger, new Map([[Coin.ETH, { tipHeight: 100, scannedThrough: NOW, finalizedHeight: 95 }]]), clock);
-    expect(change.snapshots.map((s) => s.status)).toEqual([S.Confirmed]);
+    expect(change.events.map((e) => e.invoice.status)).toEqual([S.Confirmed]);
   });
 });
 
@@ -102,9 +104,37 @@ describe("applyClock", () => {
   it("expires a due invoice only once the chain was scanned past its deadline, without touching the ledger", () => {
     const ledger = ledgerWith([{ expiresAt: NOW - 1000 }]);
     const before = structuredClone(ledger);
-    expect(applyClock(ledger, new Map([[Coin.XMR, { tipHeight: 100, scannedThrough: NOW - 2000 }]]), clock).snapshots).toEqual([]);
+    expect(applyClock(ledger, new Map([[Coin.XMR, { tipHeight: 100, scannedThrough: NOW - 2000 }]]), clock).events).toEqual([]);
     const change = applyClock(ledger, new Map([[Coin.XMR, { tipHeight: 100, scannedThrough: NOW }]]), clock);
-    expect(change.snapshots.map((s) => s.status)).toEqual([S.Expired]);
+    expect(change.events.map((e) => e.invoice.status)).toEqual([S.Expired]);
     expect(ledger).toEqual(before);
+  });
+});
+
+describe("event types", () => {
+  it("logs every newly recorded payment, partial ones too, with the amount counted up to it and before the transition it causes", () => {
+    const ledger = ledgerWith([{}]);
+    const half = (n: number) => output(1, { txHash: `half${n}`, outputKey: `half${n}`, amount: atomic(500n) });
+    const change = applyBatch(ledger, batch(), [half(1), half(2)], new Set(), clock);
+    expect(change.events.map((e) => [e.type, e.invoice.status, e.invoice.actual, e.payment])).toEqual([
+      ["invoice.payment_received", S.Pending, "500", { txId: "half1", amountExact: "0.0000000005", inTime: true }],
+      ["invoice.payment_received", S.Pending, "1000", { txId: "half2", amountExact: "0.0000000005", inTime: true }],
+      ["invoice.pending_mempool", S.PendingMempool, "1000", undefined],
+    ]);
+  });
+
+  it("logs a late payment on an expired invoice as received but not in time, the amount unchanged", () => {
+    const ledger = ledgerWith([{ status: S.Expired, expiresAt: NOW - 60_000, closedAt: NOW - 60_000 }]);
+    const change = applyBatch(ledger, batch({ observedAfter: NOW - 1000 }), [output(1)], new Set(), clock);
+    expect(change.events.map((e) => [e.type, e.invoice.status, e.invoice.actual, e.payment?.inTime])).toEqual([
+      ["invoice.payment_received", S.Expired, "0", false],
+    ]);
+  });
+
+  it("calls a counted payment vanishing from the pool invoice.reverted", () => {
+    const ledger = ledgerWith([{}]);
+    applyToLedger(ledger, applyBatch(ledger, batch(), [output(1)], new Set(), clock));
+    const change = applyBatch(ledger, batch({ gone: ["tx1"] }), [], new Set(), clock);
+    expect(change.events.map((e) => [e.type, e.invoice.status])).toEqual([["invoice.reverted", S.Pending]]);
   });
 });

@@ -6,9 +6,11 @@
 import type { ChainBatch, ChainTx, FoundPayment } from "../../chains/adapter";
 import type { Atomic } from "../../domain/amount";
 import type { Coin } from "../../domain/coins";
-import { snapshotOf, type InvoiceSnapshot } from "../../domain/events";
+import { coinFacts } from "../../chains/registry";
+import { formatAmount } from "../../domain/amount";
+import { snapshotOf, transitionType, type NewEvent } from "../../domain/events";
 import type { InvoiceId } from "../../domain/ids";
-import { acceptsPayment, advanceInvoice, isTerminal, type Invoice, type Payment, type Sighting } from "../../domain/invoice";
+import { acceptsPayment, advanceInvoice, countedPayments, isTerminal, type Invoice, type Payment, type Sighting } from "../../domain/invoice";
 import { paymentKey, type CoinProgress, type Ledger } from "./ledger";
 
 export interface Change {
@@ -16,8 +18,11 @@ export interface Change {
   readonly invoices: Map<InvoiceId, Invoice>;
   /** New or changed payments, by paymentKey. */
   readonly payments: Map<string, Payment>;
-  /** One snapshot per status transition, in order: the events to log and publish. */
-  readonly snapshots: InvoiceSnapshot[];
+  /**
+   * The events to log, publish and deliver, in order: per invoice, one `invoice.payment_received` per
+   * newly recorded payment, then one event per status transition.
+   */
+  readonly events: NewEvent[];
   /** Coins whose delivered progress moved. */
   readonly progress: Map<Coin, CoinProgress>;
   /** Outputs not credited because their one-time key was credited before (burning bug), for the log. */
@@ -194,13 +199,13 @@ function merge(changes: Change[]): Change {
     for (const [k, v] of c.invoices) out.invoices.set(k, v);
     for (const [k, v] of c.payments) out.payments.set(k, v);
     for (const [k, v] of c.progress) out.progress.set(k, v);
-    out.snapshots.push(...c.snapshots);
+    out.events.push(...c.events);
     out.duplicateOutputs.push(...c.duplicateOutputs);
   }
   return out;
 }
 
-const emptyChange = (): Change => ({ invoices: new Map(), payments: new Map(), snapshots: [], progress: new Map(), duplicateOutputs: [] });
+const emptyChange = (): Change => ({ invoices: new Map(), payments: new Map(), events: [], progress: new Map(), duplicateOutputs: [] });
 
 function coinPayments(ledger: Ledger, coin: Coin): Payment[] {
   const out: Payment[] = [];
@@ -217,7 +222,8 @@ class Draft {
   private readonly payments = new Map<InvoiceId, Payment[]>();
   private readonly changedInvoices = new Set<InvoiceId>();
   private readonly changedPayments = new Map<string, Payment>();
-  private readonly snapshots: InvoiceSnapshot[] = [];
+  private readonly added = new Map<InvoiceId, Payment[]>();
+  private readonly events: NewEvent[] = [];
   readonly progress = new Map<Coin, CoinProgress>();
   readonly duplicateOutputs: FoundOutput[] = [];
 
@@ -245,6 +251,8 @@ class Draft {
 
   add(p: Payment): void {
     this.payments.get(p.invoiceId)!.push(p);
+    const added = this.added.get(p.invoiceId) ?? [];
+    this.added.set(p.invoiceId, [...added, p]);
     this.changedPayments.set(paymentKey(p), p);
     this.changedInvoices.add(p.invoiceId);
   }
@@ -259,8 +267,10 @@ class Draft {
     };
     for (const inv of this.invoices.values()) {
       const before = inv.actual;
-      const steps = advanceInvoice(inv, this.paymentsOf(inv.id), view);
-      for (const status of steps) this.snapshots.push(snapshotOf(inv, status));
+      const payments = this.paymentsOf(inv.id);
+      for (const p of this.added.get(inv.id) ?? []) this.events.push(paymentReceived(inv, payments.slice(0, payments.indexOf(p) + 1), p));
+      const steps = advanceInvoice(inv, payments, view);
+      for (const status of steps) this.events.push({ type: transitionType(status), invoice: snapshotOf(inv, status) });
       if (steps.length > 0 || before !== inv.actual) this.changedInvoices.add(inv.id);
     }
   }
@@ -269,9 +279,22 @@ class Draft {
     return {
       invoices: new Map([...this.changedInvoices].map((id) => [id, this.invoices.get(id)!])),
       payments: this.changedPayments,
-      snapshots: this.snapshots,
+      events: this.events,
       progress: this.progress,
       duplicateOutputs: this.duplicateOutputs,
     };
   }
+}
+
+/**
+ * The event of a newly recorded payment: the invoice before any transition the payment causes, with
+ * the amount counted up to and including it (a late payment leaves the amount as it was).
+ */
+function paymentReceived(invoice: Invoice, upTo: readonly Payment[], payment: Payment): NewEvent {
+  const actual = isTerminal(invoice.status) ? invoice.actual : countedPayments(upTo).reduce((sum, p) => sum + p.amount, 0n);
+  return {
+    type: "invoice.payment_received",
+    invoice: { ...snapshotOf(invoice), actual: actual.toString() },
+    payment: { txId: payment.txHash, amountExact: formatAmount(payment.amount, coinFacts(invoice.coin)?.decimals ?? 0), inTime: payment.inTime },
+  };
 }
