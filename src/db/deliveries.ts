@@ -1,11 +1,11 @@
 // The webhook outbox in D1: delivery rows written in an event's own batch, what the Queue consumer
 // reads to send one, how an attempt is recorded, and what the cron sweep finds overdue.
 
-import { and, asc, eq, lt, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, lt, sql } from "drizzle-orm";
 import type { EventType, InvoiceSnapshot, PaymentFact } from "../domain/events";
 import { InvoiceStatus } from "../domain/invoice";
 import { query, type Db } from "./client";
-import { events, webhookDeliveries, webhooks } from "./schema";
+import { events, webhookAttempts, webhookDeliveries, webhooks } from "./schema";
 
 export const DeliveryState = { Pending: 0, Delivered: 1, Failed: 2 } as const;
 export type DeliveryState = (typeof DeliveryState)[keyof typeof DeliveryState];
@@ -17,14 +17,35 @@ export type DeliveryState = (typeof DeliveryState)[keyof typeof DeliveryState];
  * writer of its events, so the user's newest event is that one. Returns the new delivery ids.
  */
 export function deliveryRowsStatement(db: Db, event: { userId: string; type: EventType }, now: number) {
-  return db.all<{ id: number }>(sql`
-    INSERT INTO webhook_deliveries (webhook_id, event_id, state, attempts, next_attempt_at, created_at, updated_at)
-    SELECT w.id, (SELECT max(e.id) FROM events e WHERE e.user_id = ${event.userId}), ${DeliveryState.Pending}, 0, ${now}, ${now}, ${now}
-    FROM webhooks w
-    WHERE w.user_id = ${event.userId} AND w.enabled = 1 AND w.deleted_at IS NULL
-      AND (w.events = '[]' OR EXISTS (SELECT 1 FROM json_each(w.events) j WHERE j.value = ${event.type}))
-    RETURNING id`);
+  return db
+    .insert(webhookDeliveries)
+    .select(
+      db
+        .select({
+          id: value(null, "id"),
+          webhookId: webhooks.id,
+          eventId: sql<number>`(SELECT max(e.id) FROM events e WHERE e.user_id = ${event.userId})`.as("event_id"),
+          state: value(DeliveryState.Pending, "state"),
+          attempts: value(0, "attempts"),
+          nextAttemptAt: value(now, "next_attempt_at"),
+          createdAt: value(now, "created_at"),
+          updatedAt: value(now, "updated_at"),
+        })
+        .from(webhooks)
+        .where(
+          and(
+            eq(webhooks.userId, event.userId),
+            eq(webhooks.enabled, true),
+            isNull(webhooks.deletedAt),
+            sql`(${webhooks.events} = '[]' OR EXISTS (SELECT 1 FROM json_each(${webhooks.events}) j WHERE j.value = ${event.type}))`,
+          ),
+        ),
+    )
+    .returning({ id: webhookDeliveries.id });
 }
+
+/** A constant column of an INSERT … SELECT (drizzle wants every column, in the table's order; a raw statement cannot join a batch). */
+const value = <T extends number | string | null>(v: T, name: string) => sql<T>`${v}`.as(name);
 
 export interface DeliveryJob {
   delivery: { id: number; state: number; attempts: number; nextAttemptAt: number | null };
@@ -110,10 +131,24 @@ export async function recordAttempt(db: Db, a: AttemptRecord): Promise<boolean> 
         .set({ state: a.state, attempts: a.attempt, nextAttemptAt: a.nextAttemptAt, updatedAt: a.at })
         .where(and(eq(webhookDeliveries.id, a.deliveryId), eq(webhookDeliveries.state, DeliveryState.Pending), eq(webhookDeliveries.attempts, a.attempt - 1)))
         .returning({ id: webhookDeliveries.id }),
-      db.all(sql`
-        INSERT INTO webhook_attempts (delivery_id, webhook_id, attempt, http_status, error, duration_ms, at, state, next_attempt_at)
-        SELECT ${a.deliveryId}, ${a.webhookId}, ${a.attempt}, ${a.httpStatus}, ${a.error}, ${a.durationMs}, ${a.at}, ${a.state}, ${a.nextAttemptAt}
-        WHERE changes() > 0`),
+      db.insert(webhookAttempts).select(
+        db
+          .select({
+            id: value(null, "id"),
+            deliveryId: webhookDeliveries.id,
+            webhookId: value(a.webhookId, "webhook_id"),
+            attempt: value(a.attempt, "attempt"),
+            httpStatus: value(a.httpStatus, "http_status"),
+            error: value(a.error, "error"),
+            durationMs: value(a.durationMs, "duration_ms"),
+            at: value(a.at, "at"),
+            state: value(a.state, "state"),
+            nextAttemptAt: value(a.nextAttemptAt, "next_attempt_at"),
+          })
+          .from(webhookDeliveries)
+          // changes(): only when the update just before changed the row (this consumer made the attempt).
+          .where(and(eq(webhookDeliveries.id, a.deliveryId), sql`changes() > 0`)),
+      ),
     ]),
   );
   return moved.length > 0;
