@@ -13,6 +13,10 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     test: {
+      // Two files at a time (vitest's default is one less than the cores: 1 on a 2-core machine). The
+      // e2e files still run one after another (fileParallelism below), next to unit and worker files:
+      // they mostly wait on nodes and wrangler, so the two overlap well.
+      maxWorkers: 2,
       projects: [
         {
           test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node", testTimeout: 60_000, hookTimeout: 120_000 },

@@ -110,9 +110,84 @@ export const events = sqliteTable(
     status: integer("status").notNull(),
     /** The invoice as it was at this event (JSON, amounts as strings). */
     snapshot: text("snapshot").notNull(),
+    /**
+     * The webhook event type (`invoice.created`, `invoice.payment_received`, …); null on rows written
+     * before webhooks, whose type follows from the status.
+     */
+    type: text("type"),
+    /** For `invoice.payment_received`: the payment as JSON `{txId, amountExact, inTime}`. */
+    payment: text("payment"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("events_user").on(t.userId, t.id)],
+);
+
+/** A merchant's webhook endpoints. Deleting one keeps the row (deleted_at) so its queued deliveries stop. */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    url: text("url").notNull(),
+    /** JSON array of event types; [] = all. */
+    events: text("events").notNull(),
+    description: text("description").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    /** The signing secret (`whsec_…`), AES-GCM sealed like view keys. */
+    sealedSecret: text("sealed_secret").notNull(),
+    /** After a rotation: the previous secret, which keeps signing alongside until previous_until. */
+    previousSealedSecret: text("previous_sealed_secret"),
+    previousUntil: integer("previous_until"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [index("webhooks_user").on(t.userId, t.deletedAt)],
+);
+
+/** The outbox: one row per event and matching endpoint, written in the event's own batch. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id),
+    eventId: integer("event_id").notNull(),
+    /** 0 pending, 1 delivered, 2 failed (the schedule ran out). */
+    state: integer("state").notNull(),
+    /** Attempts made so far. */
+    attempts: integer("attempts").notNull(),
+    /** When the next attempt is due (ms); null once delivered or failed. */
+    nextAttemptAt: integer("next_attempt_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("webhook_deliveries_event").on(t.webhookId, t.eventId), index("webhook_deliveries_due").on(t.state, t.nextAttemptAt)],
+);
+
+/** Every delivery attempt, for ListDeliveries. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: integer("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id),
+    webhookId: text("webhook_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    /** 0: no HTTP answer (timeout, network error, refused URL). */
+    httpStatus: integer("http_status").notNull(),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+    at: integer("at").notNull(),
+    /** The delivery's state after this attempt, and when the next one is due. */
+    state: integer("state").notNull(),
+    nextAttemptAt: integer("next_attempt_at"),
+  },
+  (t) => [index("webhook_attempts_webhook").on(t.webhookId, t.id)],
 );
 
 /** What each coin's watcher has seen; read by /healthz and by expiry (never expire past what was scanned). */

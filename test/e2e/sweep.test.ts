@@ -1,8 +1,6 @@
 // The sweep tool against a real anvil: a merchant's invoice addresses (another mnemonic than anvil's) are funded
 // with ETH and the 6-decimal test token, then swept by the CLI (mnemonic on stdin) and by its functions directly.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { createPublicClient, erc20Abi, getAddress, http, type Address, type Hash, type PublicClient } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,11 +9,10 @@ import { buildSweepPlan, TRANSFER_GAS } from "../../src/dev/sweep/plan";
 import { readGasPricing, surveyHoldings } from "../../src/dev/sweep/survey";
 import { MerchantWallet } from "../../src/dev/sweep/wallet";
 import { startAnvil, type Anvil } from "./support/anvil";
+import { runSweepCli } from "./support/sweep-cli";
 
 /** The 12-word BIP39 test vector: not anvil's mnemonic, so its addresses start empty. Never for real funds. */
 const MERCHANT_MNEMONIC = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-const ROOT = join(import.meta.dirname, "../..");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
 const ETH = 10n ** 18n;
 const USD = 10n ** 6n;
 
@@ -52,18 +49,7 @@ async function receiptOf(hash: Hash) {
   return { fee, value: tx.value, gas: tx.gas, gasPrice: receipt.effectiveGasPrice, status: receipt.status };
 }
 
-function runCli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ["src/dev/sweep.ts", ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const runCli = runSweepCli;
 
 const baseArgs = (to: Address, indices: string) => ["eth", "--rpc", anvil.url, "--to", to, "--indices", indices];
 

@@ -1,20 +1,20 @@
-// The sweep command: options, secrets, chain check, survey, plan; then, with --send (and a yes), the broadcast.
+// The sweep command (EVM chains; `ton` goes to ./ton/cli): options, secrets, chain check, survey, plan; then, with --send (and a yes), the broadcast.
 // The plan goes to stdout, progress and errors to stderr; the exit code says whether every transaction made it.
 
 import { createPublicClient, http, type Address, type PrivateKeyAccount } from "viem";
+import { runCommand } from "./command";
 import { executeSweep } from "./execute";
-import { NATIVE_SYMBOL, parseSweepArgs, USAGE, UsageError, type SweepOptions } from "./options";
+import { NATIVE_SYMBOL, parseSweepArgs, USAGE, type SweepOptions } from "./options";
 import { buildSweepPlan } from "./plan";
 import { formatNative, formatOutcome, formatPlan, formatStep, formatToken, shortAddress, type Units } from "./report";
 import { confirm, readSecret, StdinLines } from "./secrets";
-import { checkChainId, ChainMismatchError, nativeTransferGas, readGasPricing, readTokenInfo, surveyHoldings, type TokenInfo } from "./survey";
-import { fundingAccount, MerchantWallet, SecretError } from "./wallet";
+import { checkChainId, nativeTransferGas, readGasPricing, readTokenInfo, surveyHoldings, type TokenInfo } from "./survey";
+import { fundingAccount, MerchantWallet } from "./wallet";
 
-export const EXIT_OK = 0;
-/** Some transaction failed or was skipped because of a failure, or the run broke off (the node stopped answering). */
-export const EXIT_FAILED = 1;
-/** Nothing was sent: bad usage, a bad secret, a chain mismatch, a plan with problems, or no confirmation. */
-export const EXIT_REFUSED = 2;
+import { EXIT_FAILED, EXIT_OK, EXIT_REFUSED } from "./exit-codes";
+import { runTonSweep } from "./ton/cli";
+
+export { EXIT_FAILED, EXIT_OK, EXIT_REFUSED };
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
@@ -29,26 +29,9 @@ const processIo: CliIo = {
 };
 
 export async function runSweep(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    io.out(USAGE);
-    return EXIT_OK;
-  }
-  try {
-    return await sweep(parseSweepArgs(argv), io);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`sweep: ${error.message}\n\n${USAGE}`);
-      return EXIT_REFUSED;
-    }
-    if (error instanceof SecretError || error instanceof ChainMismatchError) {
-      io.err(`sweep: ${error.message}`);
-      return EXIT_REFUSED;
-    }
-    // A node that stops answering, say. Some transactions may have gone out: not a "nothing was sent" exit.
-    const e = error as { shortMessage?: string; details?: string; message?: string };
-    io.err(`sweep: ${e.shortMessage ?? e.message ?? String(error)}${e.details ? ` (${e.details})` : ""}`);
-    return EXIT_FAILED;
-  }
+  // TON is another kind of chain (one key, wallet contracts, toncenter): its own command line after the name.
+  if (argv[0] === "ton") return runTonSweep(argv.slice(1), io);
+  return runCommand({ name: "sweep", usage: USAGE, parse: parseSweepArgs, run: sweep }, argv, io);
 }
 
 async function sweep(opts: SweepOptions, io: CliIo): Promise<number> {

@@ -68,59 +68,62 @@ export const USAGE = `usage: npm run sweep -- eth|bnb --rpc <url> --to <address>
   --yes                     do not ask before broadcasting
   --receipt-timeout <s>     seconds to wait for each receipt (default ${DEFAULT_RECEIPT_TIMEOUT_S})
 
-The mnemonic and keys are never arguments: they would stay in shell history and in the process list.`;
+The mnemonic and keys are never arguments: they would stay in shell history and in the process list.
+TON invoice wallets: npm run sweep -- ton --help`;
 
-const SECRET_ARGUMENTS = ["mnemonic", "passphrase", "private-key", "key", "seed", "gas-key"];
+const SECRET_ARGUMENTS = ["mnemonic", "passphrase", "private-key", "key", "seed", "gas-key", "secret-key", "api-key"];
 
-export function parseSweepArgs(argv: readonly string[]): SweepOptions {
+/** Throws for an option that would carry a secret (`--mnemonic …`, `--api-key=…`), naming the option only. */
+export function refuseSecretArguments(argv: readonly string[], instead: string): void {
   for (const arg of argv) {
     const name = /^--?([a-z-]+)/i.exec(arg)?.[1]?.toLowerCase();
     if (name && SECRET_ARGUMENTS.includes(name)) {
-      throw new UsageError(
-        `--${name} is not an option: secrets are never arguments (shell history, ps). ` +
-          "Use the prompt, --mnemonic-file/--mnemonic-stdin, --passphrase-file/-stdin/-prompt or --gas-key-file/-stdin/-prompt.",
-      );
+      throw new UsageError(`--${name} is not an option: secrets are never arguments (shell history, ps). ${instead}`);
     }
   }
-  let parsed;
+}
+
+type OptionSpecs = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
+
+/** node:util parseArgs, strict, with positionals; its errors quote the offending argument (maybe a pasted secret), ours name the kind only. */
+export function parseStrictArgs<O extends OptionSpecs>(argv: readonly string[], options: O) {
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        rpc: { type: "string" },
-        to: { type: "string" },
-        indices: { type: "string" },
-        token: { type: "string", multiple: true },
-        "chain-id": { type: "string" },
-        "gas-from": { type: "string" },
-        "gas-key-file": { type: "string" },
-        "gas-key-stdin": { type: "boolean" },
-        "gas-key-prompt": { type: "boolean" },
-        "mnemonic-file": { type: "string" },
-        "mnemonic-stdin": { type: "boolean" },
-        "passphrase-file": { type: "string" },
-        "passphrase-stdin": { type: "boolean" },
-        "passphrase-prompt": { type: "boolean" },
-        send: { type: "boolean" },
-        yes: { type: "boolean" },
-        "receipt-timeout": { type: "string" },
-      },
-    });
+    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options });
   } catch (error) {
-    // Node's message quotes the offending argument, which may be a secret pasted in the wrong place: name the kind only.
     const code = (error as { code?: string }).code;
     if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new UsageError("unknown option (see --help)");
     if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") throw new UsageError("an option is missing its value or got one it takes none of");
     throw new UsageError("bad arguments (see --help)");
   }
+}
+
+export function parseSweepArgs(argv: readonly string[]): SweepOptions {
+  refuseSecretArguments(argv, "Use the prompt, --mnemonic-file/--mnemonic-stdin, --passphrase-file/-stdin/-prompt or --gas-key-file/-stdin/-prompt.");
+  const parsed = parseStrictArgs(argv, {
+    rpc: { type: "string" },
+    to: { type: "string" },
+    indices: { type: "string" },
+    token: { type: "string", multiple: true },
+    "chain-id": { type: "string" },
+    "gas-from": { type: "string" },
+    "gas-key-file": { type: "string" },
+    "gas-key-stdin": { type: "boolean" },
+    "gas-key-prompt": { type: "boolean" },
+    "mnemonic-file": { type: "string" },
+    "mnemonic-stdin": { type: "boolean" },
+    "passphrase-file": { type: "string" },
+    "passphrase-stdin": { type: "boolean" },
+    "passphrase-prompt": { type: "boolean" },
+    send: { type: "boolean" },
+    yes: { type: "boolean" },
+    "receipt-timeout": { type: "string" },
+  });
   const { values: v, positionals } = parsed;
   if (positionals.length !== 1) {
-    throw new UsageError(`expected exactly one chain (eth or bnb) and no other plain arguments, got ${positionals.length}`);
+    throw new UsageError(`expected exactly one chain (eth, bnb or ton) and no other plain arguments, got ${positionals.length}`);
   }
   const chain = positionals[0];
-  if (chain !== "eth" && chain !== "bnb") throw new UsageError("the chain must be eth or bnb");
+  if (chain !== "eth" && chain !== "bnb") throw new UsageError("the chain must be eth, bnb or ton");
 
   const rpcUrl = required(v.rpc, "--rpc");
   if (!/^https?:\/\//.test(rpcUrl)) throw new UsageError("--rpc must be an http(s) URL");
@@ -159,28 +162,36 @@ export function parseSweepArgs(argv: readonly string[]): SweepOptions {
 }
 
 /** "0-99,120" -> [0, 1, …, 99, 120], ascending and without repeats. */
-export function parseIndices(text: string): number[] {
+export function parseIndices(text: string, last: IndexLimit = BIP32_LIMIT): number[] {
   const indices = new Set<number>();
   for (const part of text.split(",")) {
     const range = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
     if (!range) throw new UsageError(`--indices: "${part}" is not an index or a range a-b`);
-    const first = parseIndex(range[1]!, "--indices");
-    const last = range[2] === undefined ? first : parseIndex(range[2], "--indices");
-    if (last < first) throw new UsageError(`--indices: range ${first}-${last} runs backwards`);
-    if (indices.size + (last - first + 1) > MAX_INDEX_COUNT) throw new UsageError(`--indices: more than ${MAX_INDEX_COUNT} addresses`);
-    for (let i = first; i <= last; i++) indices.add(i);
+    const from = parseIndex(range[1]!, "--indices", last);
+    const to = range[2] === undefined ? from : parseIndex(range[2], "--indices", last);
+    if (to < from) throw new UsageError(`--indices: range ${from}-${to} runs backwards`);
+    if (indices.size + (to - from + 1) > MAX_INDEX_COUNT) throw new UsageError(`--indices: more than ${MAX_INDEX_COUNT} addresses`);
+    for (let i = from; i <= to; i++) indices.add(i);
   }
   return [...indices].sort((a, b) => a - b);
 }
 
-function parseIndex(text: string, flag: string): number {
+/** The highest index a chain's derivation takes, and what to call it in a refusal. */
+export interface IndexLimit {
+  max: number;
+  name: string;
+}
+
+const BIP32_LIMIT: IndexLimit = { max: MAX_INDEX, name: "the last non-hardened index" };
+
+function parseIndex(text: string, flag: string, last: IndexLimit = BIP32_LIMIT): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: "${text}" is not an index`);
   const n = Number(text);
-  if (n > MAX_INDEX) throw new UsageError(`${flag}: ${text} is beyond the last non-hardened index ${MAX_INDEX}`);
+  if (n > last.max) throw new UsageError(`${flag}: ${text} is beyond ${last.name} ${last.max}`);
   return n;
 }
 
-function parsePositiveInt(text: string, flag: string): number {
+export function parsePositiveInt(text: string, flag: string): number {
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < 1) {
     throw new UsageError(`${flag}: "${text}" is not a positive integer`);
   }
@@ -193,12 +204,12 @@ function parseAddress(text: string, flag: string): Address {
   return getAddress(text);
 }
 
-function required(value: string | undefined, flag: string): string {
+export function required(value: string | undefined, flag: string): string {
   if (value === undefined || value === "") throw new UsageError(`${flag} is required`);
   return value;
 }
 
-function secretSource(what: string, file: string | undefined, stdin: boolean | undefined, prompt: boolean | undefined): SecretSource | null {
+export function secretSource(what: string, file: string | undefined, stdin: boolean | undefined, prompt: boolean | undefined): SecretSource | null {
   const given = [file !== undefined, stdin === true, prompt === true].filter(Boolean).length;
   if (given > 1) throw new UsageError(`give one source for the ${what}: a file, stdin or the prompt`);
   if (file !== undefined) return { from: "file", path: file };
