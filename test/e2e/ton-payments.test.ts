@@ -10,6 +10,7 @@ import { Address } from "@ton/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import { InvoiceStatusType as S } from "../../gen/invoice/v1/invoice_pb";
+import { COMMIT_MARGIN_MS } from "../../src/chains/ton/follow";
 import { deriveInvoiceWallet } from "../../src/chains/ton/wallet";
 import { MerchantSession } from "./support/merchant-session";
 import { startService, type Service } from "./support/service";
@@ -62,7 +63,8 @@ const pay = (to: string, ton_: string, extra: { bounce?: boolean; from?: number;
  * blocks only when asked (the live chain makes one every few seconds).
  */
 async function blockAfter(id: string): Promise<void> {
-  const deadline = Number((await api(id)).expiresAt!.seconds) * 1000 + 1500;
+  // The scan time stays COMMIT_MARGIN_MS behind the last block's time.
+  const deadline = Number((await api(id)).expiresAt!.seconds) * 1000 + COMMIT_MARGIN_MS + 1500;
   await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())));
   await ton.mine(1);
 }
