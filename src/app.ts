@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { InvoiceService } from "../gen/invoice/v1/invoice_pb";
 import { UserService } from "../gen/user/v1/user_pb";
-import { pollIntervalMs } from "./chains/registry";
+import { pollIntervalMs, scanLagMs } from "./chains/registry";
 import { enabledCoins } from "./chains/registry";
 import { monitoringMs } from "./config";
 import { readAllChainStates } from "./db/chain-state";
@@ -49,7 +49,7 @@ app.get("/healthz", async (c) => {
         // Unknown counts as watched: a stale scan then shows rather than hides.
         const watching = ready ? await anyWatchedInvoice(db, coin, now - monitoringMs(c.env)).catch(() => true) : true;
         const live = await chainWatcherOf(c.env, coin).status().catch(() => null);
-        const context = { now, pollMs: pollIntervalMs(c.env, coin), watching, waitingSince: live?.waitingSince ?? null };
+        const context = { now, pollMs: pollIntervalMs(c.env, coin), scanLagMs: scanLagMs(c.env, coin), watching, waitingSince: live?.waitingSince ?? null };
         return [tickerOf(coin), chainHealth(coin, states.find((s) => s.coin === coin), context)] as const;
       }),
     ),

@@ -50,6 +50,8 @@ export interface CoinRuntime {
   source?(timed: CallTimer): ChainSource;
   follower?(timed: CallTimer): ChainFollower;
   readonly pollMs: number;
+  /** How far behind the clock this backend's scan time runs when all is well (TON: its commit margin); /healthz allows it. */
+  readonly scanLagMs?: number;
 }
 
 /** The global fetch, every request wrapped in `timed`. */

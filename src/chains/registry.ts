@@ -46,6 +46,11 @@ export function chainAdapter(env: Env, coin: Coin): ChainAdapter | null {
   return coinRuntime(env, coin)?.adapter ?? null;
 }
 
+/** How far behind the clock the coin's scan time runs when all is well (0 for most). */
+export function scanLagMs(env: Env, coin: Coin): number {
+  return coinRuntime(env, coin)?.scanLagMs ?? 0;
+}
+
 export function pollIntervalMs(env: Env, coin: Coin): number {
   return coinRuntime(env, coin)?.pollMs ?? 5000;
 }

@@ -27,6 +27,8 @@ export interface WatcherRecord {
 export interface HealthContext {
   now: number;
   pollMs: number;
+  /** How far behind the clock the scan time runs when all is well (a backend's commit margin); 0 for most. */
+  scanLagMs?: number;
   /** Whether invoices of the coin are watched (a stale scan matters only then). */
   watching: boolean;
   /** Start of the node call the watcher is waiting on; null when none. */
@@ -81,7 +83,7 @@ function notReadyBecause(coin: Coin, record: WatcherRecord | undefined, at: Heal
   if (record?.lastError) return `the last tick failed: ${record.lastError}`;
   if (!record?.checkedAt) return "the watcher has not looked at the node yet";
   if (record.nodeBehind) return record.nodeBehind;
-  if (at.watching && at.now - record.scannedThrough > STALE_AFTER_POLLS * at.pollMs) {
+  if (at.watching && at.now - record.scannedThrough > STALE_AFTER_POLLS * at.pollMs + (at.scanLagMs ?? 0)) {
     return record.scannedThrough === 0
       ? "the chain has not been scanned through yet"
       : `the chain was last scanned through ${iso(record.scannedThrough)}, more than ${STALE_AFTER_POLLS} poll intervals ago`;

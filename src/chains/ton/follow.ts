@@ -25,13 +25,21 @@ export interface TonFollowOptions {
   startBelow: number;
 }
 
+/**
+ * How far the scan time stays behind the last masterchain block's time: a shard block is committed by the
+ * next masterchain block or so (a few seconds on mainnet; not measured live, so with room to spare).
+ */
+export const COMMIT_MARGIN_MS = 10_000;
+
 export const emptyTonCursor = (): TonCursor => ({ seqno: null, bestTip: -1, scannedThrough: 0 });
 
 export function tonFollower(client: Toncenter, network: TonNetwork, opts: TonFollowOptions): ChainFollower {
   let first = 0;
+  let tipTime = 0;
   const tip = async (): Promise<NodeTip> => {
     const t = await client.tip();
     first = t.first;
+    tipTime = t.genUtime;
     return { height: t.seqno, hash: t.rootHash, syncing: false, network };
   };
   return {
@@ -62,7 +70,13 @@ export function tonFollower(client: Toncenter, network: TonNetwork, opts: TonFol
         blocks.push({ height: seqno, hash: `mc:${seqno}`, prevHash: "", timestamp: Math.min(...paid.map((p) => p.now)), txs: paid.map((p) => p.tx) });
       }
       const level = end >= node.height;
-      const scannedThrough = level ? ctx.now : from.scannedThrough;
+      // Scanned through the chain time the indexer reached, not the wall clock: toncenter indexes blocks seconds after
+      // they are made, and no pool shows what it has not indexed yet. With `ctx.now`, a payment made just before
+      // expiresAt, in a block not yet indexed, let the invoice expire and then counted as late: a missed payment.
+      // A tx's `now` is its shard block's time, and a shard block made a moment before this masterchain block may be
+      // committed by the next one: the scan time stays COMMIT_MARGIN_MS behind, so such a tx is never "after" it.
+      const reached = Math.min(ctx.now, tipTime * 1000 - COMMIT_MARGIN_MS);
+      const scannedThrough = level ? Math.max(from.scannedThrough, reached) : from.scannedThrough;
       const cursor: TonCursor = { seqno: read.length > 0 ? end : from.seqno, bestTip: Math.max(from.bestTip, node.height), scannedThrough };
       const step: FollowStep = { tipHeight: node.height, orphanedAbove: null, blocks, mempool: [], gone: [], scannedThrough, observedAfter: from.scannedThrough };
       return { step, tipMoved: read.length > 0, cursor, position: positionOf(cursor), node, behind: null };

@@ -6,7 +6,7 @@ import { fail, Failures } from "../../domain/errors";
 import type { ChainAdapter } from "../adapter";
 import { timedFetch, type ChainModule, type CoinModule } from "../module";
 import { tonAdapter } from "./adapter";
-import { tonFollower } from "./follow";
+import { COMMIT_MARGIN_MS, tonFollower } from "./follow";
 import { parsePublicKey } from "./keys";
 import { tonNetworkSetting, tonSettings } from "./settings";
 import { createToncenter } from "./toncenter";
@@ -38,6 +38,8 @@ const ton: CoinModule = {
     return {
       adapter: tonAdapter(network) as unknown as ChainAdapter,
       pollMs,
+      // The scan time runs a commit margin plus about a block behind the clock.
+      scanLagMs: COMMIT_MARGIN_MS + 5_000,
       follower: (timed) => tonFollower(createToncenter({ urls, apiKey, network, fetch: timedFetch(timed) }), network, FOLLOW),
     };
   },

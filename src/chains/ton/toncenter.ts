@@ -14,6 +14,8 @@ export interface TonTip {
   rootHash: string;
   /** The first masterchain block the indexer holds. */
   first: number;
+  /** The last block's gen_utime (unix seconds): the chain's time the indexer has reached. */
+  genUtime: number;
 }
 
 /** A transaction as toncenter v3 lists it, with only what the watcher reads. */
@@ -131,11 +133,15 @@ export function createToncenter(opts: ToncenterOptions): Toncenter {
     requestsMade: () => requests,
     tip: () =>
       onAny(async (i) => {
-        const body = (await get(i, "/v3/masterchainInfo")) as { last?: { seqno?: unknown; root_hash?: unknown }; first?: { seqno?: unknown } };
+        const body = (await get(i, "/v3/masterchainInfo")) as { last?: { seqno?: unknown; root_hash?: unknown; gen_utime?: unknown }; first?: { seqno?: unknown } };
         const seqno = body?.last?.seqno;
-        if (typeof seqno !== "number" || !Number.isSafeInteger(seqno) || typeof body.last?.root_hash !== "string") throw new NodeError(`${shown(i)}: masterchainInfo has no last block`);
+        // ton-indexer writes gen_utime as a decimal string; a number is taken too.
+        const genUtime = Number(typeof body?.last?.gen_utime === "string" && /^[0-9]{1,12}$/.test(body.last.gen_utime) ? body.last.gen_utime : typeof body?.last?.gen_utime === "number" ? body.last.gen_utime : NaN);
+        if (typeof seqno !== "number" || !Number.isSafeInteger(seqno) || typeof body.last?.root_hash !== "string" || !Number.isSafeInteger(genUtime)) {
+          throw new NodeError(`${shown(i)}: masterchainInfo has no last block`);
+        }
         const first = typeof body.first?.seqno === "number" && Number.isSafeInteger(body.first.seqno) ? body.first.seqno : 0;
-        return { seqno, rootHash: body.last.root_hash, first };
+        return { seqno, rootHash: body.last.root_hash, first, genUtime };
       }),
     // One base per block: a page from one indexer and the next from another could skip or repeat.
     blockTxs: (seqno) =>
