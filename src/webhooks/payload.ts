@@ -1,5 +1,5 @@
 // The JSON body a webhook endpoint receives: the event's type and log id, when it happened, the
-// invoice exactly as the API encodes it (invoice.v1.Invoice in proto3 JSON), and the payment if any.
+// invoice exactly as the API encodes it (invoice.v1.Invoice in proto3 JSON, defaults included), and the payment if any.
 
 import { toJson } from "@bufbuild/protobuf";
 import { InvoiceSchema } from "../../gen/invoice/v1/invoice_pb";
@@ -21,7 +21,8 @@ export function webhookBody(e: WebhookEvent): string {
     // uint64 in proto3 JSON is a string, as the stream's event ids are.
     eventId: String(e.id),
     timestamp: new Date(e.createdAt).toISOString(),
-    invoice: toJson(InvoiceSchema, invoiceMessage(e.invoice)),
+    // Every field, defaults too (PENDING, 0, ""): a receiver should not need to know proto3's omissions.
+    invoice: toJson(InvoiceSchema, invoiceMessage(e.invoice), { alwaysEmitImplicit: true }),
     ...(e.payment ? { payment: e.payment } : {}),
   });
 }
