@@ -1,7 +1,9 @@
 // The outbox: every logged event gets one delivery row per endpoint that wants it, written in the
 // event's own D1 batch, and the rows reach the Queue (whose consumer here is the Worker itself).
 
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
 import { createInvoice, deliveriesOfInvoice, E, endpoint, newMerchant } from "./webhooks";
 
 describe("the webhook outbox", () => {
@@ -64,5 +66,31 @@ describe("the webhook outbox", () => {
     const attempt = await E.DB.prepare("SELECT attempt, http_status, state, next_attempt_at, at FROM webhook_attempts WHERE delivery_id = ?1").bind(rows[0]!.id).first<{ at: number; next_attempt_at: number }>();
     expect(attempt).toMatchObject({ attempt: 1, http_status: 0, state: 0 });
     expect(attempt!.next_attempt_at - attempt!.at).toBeGreaterThanOrEqual(10_000);
+  });
+});
+
+describe("the cron sweep", () => {
+  it("re-enqueues pending deliveries more than a minute overdue, and leaves ones just due to their message", async () => {
+    const userId = await newMerchant();
+    const invoices = [await createInvoice(userId), await createInvoice(userId)];
+    const hook = await endpoint(userId, { url: "https://127.0.0.1:9/refused" });
+    const insert = async (overdue: number, invoice: number) => {
+      const event = (await E.DB.prepare("SELECT id FROM events WHERE invoice_id = ?1").bind(invoices[invoice]!.paymentId).first<{ id: number }>())!;
+      return E.DB.prepare(
+        "INSERT INTO webhook_deliveries (webhook_id, event_id, state, attempts, next_attempt_at, created_at, updated_at) VALUES (?1, ?2, 0, 0, ?3, ?3, ?3) RETURNING id",
+      )
+        .bind(hook.id, event.id, Date.now() - overdue)
+        .first<{ id: number }>();
+    };
+    const lost = (await insert(120_000, 0))!.id; // its message was lost two minutes ago
+    const fresh = (await insert(30_000, 1))!.id; // its message may still be on its way
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), E, ctx);
+    await waitOnExecutionContext(ctx);
+    const attemptsOf = async (id: number) => (await E.DB.prepare("SELECT attempts FROM webhook_deliveries WHERE id = ?1").bind(id).first<{ attempts: number }>())!.attempts;
+    const deadline = Date.now() + 10_000;
+    while ((await attemptsOf(lost)) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await attemptsOf(lost)).toBe(1);
+    expect(await attemptsOf(fresh)).toBe(0);
   });
 });
