@@ -1,4 +1,4 @@
-// The Hono app: request ids, health, and the Connect / gRPC-Web routes of the three services.
+// The Hono app: request ids, health, and the Connect / gRPC-Web routes of the services.
 // Native gRPC (HTTP/2 with trailers) cannot be served by a Worker; gRPC-Web and Connect can.
 
 import { createConnectRouter, createContextValues } from "@connectrpc/connect";
@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { InvoiceService } from "../gen/invoice/v1/invoice_pb";
 import { UserService } from "../gen/user/v1/user_pb";
+import { WebhookService } from "../gen/webhook/v1/webhook_pb";
 import { pollIntervalMs, scanLagMs } from "./chains/registry";
 import { enabledCoins } from "./chains/registry";
 import { monitoringMs } from "./config";
@@ -21,12 +22,14 @@ import { kInvocation } from "./rpc/context";
 import { invoiceService } from "./rpc/invoice-service";
 import { edgeOptions, serveRpc } from "./rpc/serve";
 import { userService } from "./rpc/user-service";
+import { webhookService } from "./rpc/webhook-service";
 
 export const VERSION = "0.1.0";
 
 const router = createConnectRouter({ grpc: false, ...edgeOptions })
   .service(UserService, userService)
-  .service(InvoiceService, invoiceService);
+  .service(InvoiceService, invoiceService)
+  .service(WebhookService, webhookService);
 const handlers = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
 
 export const app = new Hono<{ Bindings: Env }>();

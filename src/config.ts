@@ -35,3 +35,8 @@ export function subrequestBudget(env: Env): number {
   const n = Number(setting(env, "SUBREQUEST_BUDGET"));
   return Number.isSafeInteger(n) && n >= 10 ? n : FREE_PLAN_SUBREQUESTS;
 }
+
+/** `WEBHOOK_ALLOW_INSECURE_URLS=true` (local development and tests only): webhooks may call http:// and loopback/private hosts. */
+export function allowInsecureWebhookUrls(env: Env): boolean {
+  return setting(env, "WEBHOOK_ALLOW_INSECURE_URLS") === "true";
+}

@@ -7,6 +7,7 @@ import type { AmountProblem } from "./amount";
 /** Connect code names (the subset this API uses); mapped to @connectrpc/connect's Code in src/rpc. */
 export type ErrorCode =
   | "InvalidArgument"
+  | "NotFound"
   | "AlreadyExists"
   | "FailedPrecondition"
   | "Unauthenticated"
@@ -53,6 +54,16 @@ export const Failures = {
   eventIdAhead: fail("OutOfRange", "afterEventId is ahead of the event log"),
   tooManySubscribers: fail("ResourceExhausted", "too many stream subscribers"),
   internal: fail("Internal", "internal error"),
+  // Webhooks. A malformed, foreign or deleted webhookId is as unknown as a missing one: nothing leaks.
+  unknownWebhook: fail("NotFound", "unknown webhook"),
+  invalidWebhookUrl: fail("InvalidArgument", "invalid webhook url"),
+  unknownWebhookEventType: (name: string) => fail("InvalidArgument", `unknown webhook event type: ${name}`),
+  webhookEventsAndAllEvents: fail("InvalidArgument", "events and allEvents exclude each other"),
+  webhookDescriptionTooLong: (max: number) => fail("InvalidArgument", `webhook description too long: at most ${max} characters`),
+  tooManyWebhooks: (max: number) => fail("ResourceExhausted", `at most ${max} webhooks per user`),
+  /** RedeliverEvent: no such event, or another user's. */
+  unknownEvent: fail("NotFound", "unknown event"),
+  invalidPageToken: fail("InvalidArgument", "invalid pageToken"),
 } as const;
 
 function amountMessage(problem: AmountProblem, ticker: string, decimals: number): string {

@@ -1,10 +1,12 @@
-// Identifiers that cross the API: user and invoice ids are UUIDs, stored in canonical lowercase.
+// Identifiers that cross the API: user, invoice and webhook ids are UUIDs, stored in canonical lowercase.
 // Parsing turns untrusted strings into branded ids once; inside, trust them.
 
 declare const userIdBrand: unique symbol;
 declare const invoiceIdBrand: unique symbol;
+declare const webhookIdBrand: unique symbol;
 export type UserId = string & { readonly [userIdBrand]: true };
 export type InvoiceId = string & { readonly [invoiceIdBrand]: true };
+export type WebhookId = string & { readonly [webhookIdBrand]: true };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -19,4 +21,8 @@ export function parseUserId(value: string): UserId | null {
 
 export function parseInvoiceId(value: string): InvoiceId | null {
   return parseUuid(value) as InvoiceId | null;
+}
+
+export function parseWebhookId(value: string): WebhookId | null {
+  return parseUuid(value) as WebhookId | null;
 }

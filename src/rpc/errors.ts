@@ -6,6 +6,7 @@ import { ApiError, Failures, type ApiFailure, type ErrorCode, type Outcome } fro
 
 const CODES: Record<ErrorCode, Code> = {
   InvalidArgument: Code.InvalidArgument,
+  NotFound: Code.NotFound,
   AlreadyExists: Code.AlreadyExists,
   FailedPrecondition: Code.FailedPrecondition,
   Unauthenticated: Code.Unauthenticated,

@@ -6,6 +6,7 @@ import { createExecutionContext, evictDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { InvoiceService } from "../../gen/invoice/v1/invoice_pb";
 import { UserService } from "../../gen/user/v1/user_pb";
+import { WebhookService } from "../../gen/webhook/v1/webhook_pb";
 import worker from "../../src/index";
 import type { Env } from "../../src/env";
 import vectors from "../vectors/xmr.json";
@@ -37,11 +38,15 @@ function transport(protocol: Protocol, token: string | null, fetcher: typeof fet
 export interface Clients {
   users: Client<typeof UserService>;
   invoices: Client<typeof InvoiceService>;
+  webhooks: Client<typeof WebhookService>;
+}
+
+function clientsOver(t: ReturnType<typeof transport>): Clients {
+  return { users: createClient(UserService, t), invoices: createClient(InvoiceService, t), webhooks: createClient(WebhookService, t) };
 }
 
 export function clients(protocol: Protocol, token: string | null = API_TOKEN): Clients {
-  const t = transport(protocol, token);
-  return { users: createClient(UserService, t), invoices: createClient(InvoiceService, t) };
+  return clientsOver(transport(protocol, token));
 }
 
 /** Clients of the same Worker code run with other settings, e.g. `{ XMR_DAEMON_URL: undefined }` for a server without a node. */
@@ -49,8 +54,7 @@ export function clientsWithSettings(protocol: Protocol, settings: Partial<Env>):
   const changed = { ...(env as unknown as Env), ...settings };
   const fetcher: typeof fetch = async (input, init) =>
     worker.fetch(new Request(input as Request, { ...init, redirect: "manual" }) as Request<unknown, IncomingRequestCfProperties>, changed, createExecutionContext());
-  const t = transport(protocol, API_TOKEN, fetcher);
-  return { users: createClient(UserService, t), invoices: createClient(InvoiceService, t) };
+  return clientsOver(transport(protocol, API_TOKEN, fetcher));
 }
 
 /** The regtest merchant of the vectors: keys and the subaddresses Monero's wallet derived. */
