@@ -4,11 +4,12 @@
 import { and, asc, eq, isNull, lt, sql } from "drizzle-orm";
 import type { EventType, InvoiceSnapshot, PaymentFact } from "../domain/events";
 import { InvoiceStatus } from "../domain/invoice";
+import { eventTypeOfStatus } from "../webhooks/event-types";
 import { query, type Db } from "./client";
+import { DeliveryStatus } from "./delivery-history";
 import { events, webhookAttempts, webhookDeliveries, webhooks } from "./schema";
 
-export const DeliveryState = { Pending: 0, Delivered: 1, Failed: 2 } as const;
-export type DeliveryState = (typeof DeliveryState)[keyof typeof DeliveryState];
+export type DeliveryState = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
 
 /**
  * One pending delivery per endpoint of the user that wants `type` (enabled, not deleted, its event
@@ -25,7 +26,7 @@ export function deliveryRowsStatement(db: Db, event: { userId: string; type: Eve
           id: value(null, "id"),
           webhookId: webhooks.id,
           eventId: sql<number>`(SELECT max(e.id) FROM events e WHERE e.user_id = ${event.userId})`.as("event_id"),
-          state: value(DeliveryState.Pending, "state"),
+          state: value(DeliveryStatus.pending, "state"),
           attempts: value(0, "attempts"),
           nextAttemptAt: value(now, "next_attempt_at"),
           createdAt: value(now, "created_at"),
@@ -61,16 +62,6 @@ export interface DeliveryJob {
   event: { id: number; type: EventType; invoice: InvoiceSnapshot; payment: PaymentFact | null; createdAt: number };
 }
 
-/** Rows logged before webhooks carry no type: it follows from the status (their PENDING is the creation). */
-const legacyType = (status: InvoiceStatus): EventType =>
-  status === InvoiceStatus.Pending
-    ? "invoice.created"
-    : status === InvoiceStatus.PendingMempool
-      ? "invoice.pending_mempool"
-      : status === InvoiceStatus.Confirmed
-        ? "invoice.confirmed"
-        : "invoice.expired";
-
 /** A delivery with its endpoint and event, or null when the row does not exist. */
 export async function deliveryJob(db: Db, deliveryId: number): Promise<DeliveryJob | null> {
   const row = await query("read webhook delivery", () =>
@@ -97,7 +88,7 @@ export async function deliveryJob(db: Db, deliveryId: number): Promise<DeliveryJ
     },
     event: {
       id: e.id,
-      type: (e.type as EventType | null) ?? legacyType(e.status as InvoiceStatus),
+      type: (e.type as EventType | null) ?? eventTypeOfStatus(e.status as InvoiceStatus),
       invoice: JSON.parse(e.snapshot) as InvoiceSnapshot,
       payment: e.payment === null ? null : (JSON.parse(e.payment) as PaymentFact),
       createdAt: e.createdAt,
@@ -129,7 +120,7 @@ export async function recordAttempt(db: Db, a: AttemptRecord): Promise<boolean> 
       db
         .update(webhookDeliveries)
         .set({ state: a.state, attempts: a.attempt, nextAttemptAt: a.nextAttemptAt, updatedAt: a.at })
-        .where(and(eq(webhookDeliveries.id, a.deliveryId), eq(webhookDeliveries.state, DeliveryState.Pending), eq(webhookDeliveries.attempts, a.attempt - 1)))
+        .where(and(eq(webhookDeliveries.id, a.deliveryId), eq(webhookDeliveries.state, DeliveryStatus.pending), eq(webhookDeliveries.attempts, a.attempt - 1)))
         .returning({ id: webhookDeliveries.id }),
       db.insert(webhookAttempts).select(
         db
@@ -160,7 +151,7 @@ export async function overdueDeliveries(db: Db, dueBefore: number, limit: number
     db
       .select({ id: webhookDeliveries.id })
       .from(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.state, DeliveryState.Pending), lt(webhookDeliveries.nextAttemptAt, dueBefore)))
+      .where(and(eq(webhookDeliveries.state, DeliveryStatus.pending), lt(webhookDeliveries.nextAttemptAt, dueBefore)))
       .orderBy(asc(webhookDeliveries.nextAttemptAt))
       .limit(limit)
       .all(),

@@ -3,7 +3,8 @@
 // failed, nothing to do) or asks the queue to bring the message back when the next attempt is due.
 
 import type { Db } from "../db/client";
-import { deliveryJob, DeliveryState, recordAttempt, type DeliveryJob } from "../db/deliveries";
+import { deliveryJob, recordAttempt, type DeliveryJob } from "../db/deliveries";
+import { DeliveryStatus } from "../db/delivery-history";
 import { webhookBody } from "./payload";
 import type { DeliveryMessage } from "./queue";
 import { retryDelaySeconds } from "./schedule";
@@ -60,7 +61,7 @@ export async function deliverOnce(deps: DeliveryDeps, deliveryId: number): Promi
   const job = await deliveryJob(deps.db, deliveryId);
   if (!job) return DONE;
   const { delivery, webhook } = job;
-  if (delivery.state !== DeliveryState.Pending || webhook.deleted || !webhook.enabled) return DONE;
+  if (delivery.state !== DeliveryStatus.pending || webhook.deleted || !webhook.enabled) return DONE;
   const now = deps.now();
   // Early: a duplicate of a message already handled (the sweep, a redelivery), or a delay the queue capped.
   if (delivery.nextAttemptAt !== null && delivery.nextAttemptAt > now + 1000) return later(delivery.nextAttemptAt - now);
@@ -68,7 +69,7 @@ export async function deliverOnce(deps: DeliveryDeps, deliveryId: number): Promi
   const attempt = delivery.attempts + 1;
   const result = await send(deps, job, now);
   const delay = result.delivered ? null : retryDelaySeconds(deps.schedule, attempt);
-  const state = result.delivered ? DeliveryState.Delivered : delay === null ? DeliveryState.Failed : DeliveryState.Pending;
+  const state = result.delivered ? DeliveryStatus.delivered : delay === null ? DeliveryStatus.failed : DeliveryStatus.pending;
   const nextAttemptAt = delay === null ? null : now + result.durationMs + delay * 1000;
   const recorded = await recordAttempt(deps.db, {
     deliveryId,

@@ -363,7 +363,7 @@ describe("webhook secrets at rest", () => {
 describe("RedeliverEvent with the delivery queue bound", () => {
   it("sends the delivery's id on WEBHOOK_QUEUE", async () => {
     const sent: unknown[] = [];
-    const c = clientsWithSettings("connect-json", { WEBHOOK_QUEUE: { send: async (body: unknown) => void sent.push(body) } });
+    const c = clientsWithSettings("connect-json", { WEBHOOK_QUEUE: { send: async (body: unknown) => void sent.push(body) } as unknown as Env["WEBHOOK_QUEUE"] });
     const userId = await user(c);
     const webhookId = await webhook(c, userId);
     const eventId = await logEvent(userId, "invoice.confirmed", 3);
@@ -373,7 +373,7 @@ describe("RedeliverEvent with the delivery queue bound", () => {
   });
 
   it("still answers when the queue refuses the message: the row is due, the sweep sends it", async () => {
-    const c = clientsWithSettings("connect-json", { WEBHOOK_QUEUE: { send: async () => Promise.reject(new Error("queue down")) } });
+    const c = clientsWithSettings("connect-json", { WEBHOOK_QUEUE: { send: async () => Promise.reject(new Error("queue down")) } as unknown as Env["WEBHOOK_QUEUE"] });
     const userId = await user(c);
     const webhookId = await webhook(c, userId);
     const eventId = await logEvent(userId, "invoice.created");
