@@ -10,6 +10,7 @@ const bin = path.join(root, "node_modules", ".bin");
 const benches = [
   { name: "api", file: "bench/api.ts" },
   { name: "xmr-scan", file: "bench/xmr-scan.ts" },
+  { name: "webhooks", file: "bench/webhooks.ts" },
 ];
 
 const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false" };
