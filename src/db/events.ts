@@ -1,7 +1,7 @@
 // The durable event log behind InvoiceStatusStream: append in a state change's batch, read to resume.
 
 import { and, asc, eq, gt, lt, max } from "drizzle-orm";
-import type { InvoiceEvent, InvoiceSnapshot, NewEvent } from "../domain/events";
+import { eventTypeOfStatus, type EventType, type InvoiceEvent, type InvoiceSnapshot, type NewEvent } from "../domain/events";
 import { query, type Db } from "./client";
 import { events } from "./schema";
 
@@ -32,14 +32,14 @@ export async function eventsAfter(
   if (opts.beforeId !== undefined) conds.push(lt(events.id, opts.beforeId));
   const rows = await query("read events", () =>
     db
-      .select({ id: events.id, snapshot: events.snapshot })
+      .select({ id: events.id, snapshot: events.snapshot, type: events.type, status: events.status })
       .from(events)
       .where(and(...conds))
       .orderBy(asc(events.id))
       .limit(opts.limit)
       .all(),
   );
-  return rows.map((r) => ({ id: r.id, invoice: JSON.parse(r.snapshot) as InvoiceSnapshot }));
+  return rows.map((r) => ({ id: r.id, type: (r.type as EventType | null) ?? eventTypeOfStatus(r.status), invoice: JSON.parse(r.snapshot) as InvoiceSnapshot }));
 }
 
 /** The newest event id in the log, 0 when empty. */

@@ -28,6 +28,30 @@ export type EventType =
   | "invoice.expired"
   | "invoice.reverted";
 
+/** Every event type, in the order the docs list them. */
+export const EVENT_TYPES: readonly EventType[] = [
+  "invoice.created",
+  "invoice.payment_received",
+  "invoice.pending_mempool",
+  "invoice.confirmed",
+  "invoice.expired",
+  "invoice.reverted",
+];
+
+/** The type of an event-log row written before types were (no `type` column then): the status it reached. */
+export function eventTypeOfStatus(status: InvoiceStatus): EventType {
+  switch (status) {
+    case InvoiceStatus.Pending:
+      return "invoice.created";
+    case InvoiceStatus.PendingMempool:
+      return "invoice.pending_mempool";
+    case InvoiceStatus.Expired:
+      return "invoice.expired";
+    case InvoiceStatus.Confirmed:
+      return "invoice.confirmed";
+  }
+}
+
 /** The payment an `invoice.payment_received` event reports; `amountExact` in coin units (like requiredAmountExact). */
 export interface PaymentFact {
   txId: string;
@@ -63,6 +87,8 @@ export function transitionType(status: InvoiceStatus): EventType {
 export interface InvoiceEvent {
   /** Position in the durable event log; strictly increasing in commit order. */
   id: number;
+  /** What happened: a status change, or a payment recorded (`invoice.payment_received`, the status unchanged). */
+  type: EventType;
   invoice: InvoiceSnapshot;
 }
 

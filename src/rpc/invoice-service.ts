@@ -95,7 +95,7 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
     try {
       for await (const line of streamLines(stream, ctx)) {
         if ("error" in line) throw connectError(line.error);
-        yield { invoice: invoiceMessage(line.event.invoice), eventId: BigInt(line.event.id) };
+        yield { invoice: invoiceMessage(line.event.invoice), eventId: BigInt(line.event.id), eventType: line.event.type };
       }
     } catch (error) {
       if (error instanceof ConnectError) throw error;

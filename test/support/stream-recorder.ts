@@ -32,8 +32,11 @@ export function recordStream(invoices: Client<typeof InvoiceService>, req: { use
     /** The response headers, once the server sent them (null before). */
     header: () => header,
     done,
-    /** Statuses seen for one invoice, in order. */
-    statuses: (invoiceId: string) => messages.filter((m) => m.invoice?.id === invoiceId).map((m) => m.invoice!.status),
+    /** The statuses one invoice went through, in order: its events, without the payment ones (which repeat the status). */
+    statuses: (invoiceId: string) =>
+      messages.filter((m) => m.invoice?.id === invoiceId && m.eventType !== "invoice.payment_received").map((m) => m.invoice!.status),
+    /** How many `invoice.payment_received` events one invoice had. */
+    paymentEvents: (invoiceId: string) => messages.filter((m) => m.invoice?.id === invoiceId && m.eventType === "invoice.payment_received").length,
     until,
     /** The first `count` messages, once they arrived. */
     async take(count: number, timeoutMs = 10_000): Promise<InvoiceStatusStreamResponse[]> {

@@ -26,7 +26,7 @@ export function eventStatements(db: Db, events: readonly NewEvent[], now: number
 export function loggedEvents(events: readonly NewEvent[], results: readonly unknown[]): Committed {
   const out: Committed = { events: [], deliveryIds: [] };
   events.forEach((e, i) => {
-    out.events.push({ id: (results[2 * i] as { id: number }[])[0]!.id, invoice: e.invoice });
+    out.events.push({ id: (results[2 * i] as { id: number }[])[0]!.id, type: e.type, invoice: e.invoice });
     out.deliveryIds.push(...(results[2 * i + 1] as { id: number }[]).map((r) => r.id));
   });
   return out;
