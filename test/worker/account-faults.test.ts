@@ -122,13 +122,13 @@ describe("UserAccount.applyChainBatch when D1 fails half-way", () => {
       const received = [["payment_received"], ["payment_received", "payment_received"]];
       for (const [i, id] of ids.entries()) {
         expect(await history(id), `events of ${id} after a failure at operation ${n}`).toEqual(["created", ...received[i]!, "pending_mempool"]);
-        await stream.until(() => stream.statuses(id).length >= received[i]!.length + 2, 5_000, "PENDING_MEMPOOL");
+        await stream.until(() => stream.statuses(id).length >= 2, 5_000, "PENDING_MEMPOOL");
       }
       // Give a duplicate a chance to show up before counting.
       await new Promise((r) => setTimeout(r, 50));
       for (const [i, id] of ids.entries()) {
-        const statuses = [S.Pending, ...received[i]!.map(() => S.Pending), S.PendingMempool];
-        expect(stream.statuses(id), `stream of ${id} after a failure at operation ${n}`).toEqual(statuses);
+        expect(stream.statuses(id), `stream of ${id} after a failure at operation ${n}`).toEqual([S.Pending, S.PendingMempool]);
+        expect(stream.paymentEvents(id), `payment events of ${id} after a failure at operation ${n}`).toBe(received[i]!.length);
       }
     }
   });
