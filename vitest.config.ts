@@ -13,9 +13,9 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     test: {
-      // Two files at a time (vitest's default is one less than the cores: 1 on a 2-core machine). The
-      // e2e files still run one after another (fileParallelism below), next to unit and worker files:
-      // they mostly wait on nodes and wrangler, so the two overlap well.
+      // Two files at a time (vitest's default is one less than the cores: 1 on a 2-core machine). Every
+      // e2e file starts its own nodes and wrangler on free loopback ports, so two can run side by side;
+      // they mostly wait on blocks, polls and timeouts, so the two overlap well.
       maxWorkers: 2,
       projects: [
         {
@@ -46,7 +46,6 @@ export default defineConfig(async () => {
             environment: "node",
             testTimeout: 180_000,
             hookTimeout: 180_000,
-            fileParallelism: false,
           },
         },
       ],
