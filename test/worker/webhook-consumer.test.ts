@@ -3,6 +3,8 @@
 
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import { database } from "../../src/db/client";
+import { redeliver } from "../../src/db/delivery-history";
 import { deliverOnce, type DeliveryDeps } from "../../src/webhooks/consumer";
 import { retrySchedule } from "../../src/webhooks/schedule";
 import { deliveryDeps } from "../../src/webhooks/wiring";
@@ -127,6 +129,20 @@ describe("deliverOnce", () => {
       [3, 2],
     ]);
     expect(await deliverOnce(deps, d.deliveryId)).toEqual({ done: true });
+    expect(sent).toHaveLength(3);
+  });
+
+  it("gives a failed delivery that is redelivered a new round of retries, not a single attempt", async () => {
+    const d = await pendingDelivery();
+    const { deps, sent } = depsWith(() => new Response(null, { status: 503 }), { schedule: retrySchedule("1") });
+    expect(await deliverOnce(deps, d.deliveryId)).toEqual({ done: false, delaySeconds: 1 });
+    await E.DB.prepare("UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = ?1").bind(d.deliveryId, Date.now()).run();
+    expect(await deliverOnce(deps, d.deliveryId)).toEqual({ done: true });
+    expect(await deliveryRow(d.deliveryId)).toMatchObject({ state: 2 });
+    // The merchant fixed nothing yet and asks again: the first failure of the new round is retried.
+    expect(await redeliver(database(E.DB), d.hook.id, d.eventId, Date.now())).toBe(d.deliveryId);
+    expect(await deliverOnce(deps, d.deliveryId)).toEqual({ done: false, delaySeconds: 1 });
+    expect(await deliveryRow(d.deliveryId)).toMatchObject({ state: 0 });
     expect(sent).toHaveLength(3);
   });
 
