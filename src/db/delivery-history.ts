@@ -113,7 +113,11 @@ export async function userEventExists(db: Db, userId: UserId, eventId: number): 
   return row !== undefined;
 }
 
-/** Makes the event's delivery to the endpoint pending and due now (created if there was none; attempts keep counting); its id. */
+/**
+ * Makes the event's delivery to the endpoint pending and due now (created if there was none); its id.
+ * A redelivery starts a new round of the schedule: its attempt count starts again (the attempts made
+ * before stay listed), so one failure of a manual redelivery is retried like any first failure.
+ */
 export async function redeliver(db: Db, webhookId: string, eventId: number, now: number): Promise<number> {
   const rows = await query("redeliver event", () =>
     db
@@ -121,7 +125,7 @@ export async function redeliver(db: Db, webhookId: string, eventId: number, now:
       .values({ webhookId, eventId, state: DeliveryStatus.pending, attempts: 0, nextAttemptAt: now, createdAt: now, updatedAt: now })
       .onConflictDoUpdate({
         target: [webhookDeliveries.webhookId, webhookDeliveries.eventId],
-        set: { state: DeliveryStatus.pending, nextAttemptAt: now, updatedAt: now },
+        set: { state: DeliveryStatus.pending, attempts: 0, nextAttemptAt: now, updatedAt: now },
       })
       .returning({ id: webhookDeliveries.id }),
   );

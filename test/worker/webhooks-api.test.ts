@@ -301,7 +301,7 @@ describe.each(PROTOCOLS)("WebhookService over %s", (protocol) => {
   });
 
   describe("RedeliverEvent", () => {
-    it("puts a real invoice event back in the outbox, pending and due now; attempts keep counting", async () => {
+    it("puts a real invoice event back in the outbox, pending and due now, for a new round of the schedule", async () => {
       const userId = await merchantUser(c, randomXmrKeys());
       const { paymentId } = await c.invoices.createInvoice({ userId, coin: CoinType.XMR, amount: 1, timeout: 600n, confirmations: 1 });
       const event = await DB.prepare("SELECT id FROM events WHERE invoice_id = ? ORDER BY id LIMIT 1").bind(paymentId).first<{ id: number }>();
@@ -319,13 +319,13 @@ describe.each(PROTOCOLS)("WebhookService over %s", (protocol) => {
       const listed = await c.webhooks.listDeliveries({ userId, webhookId });
       expect(listed.deliveries).toEqual([expect.objectContaining({ eventId, attempt: 0, eventType: "invoice.created", webhookMessageId: messageId(event!.id, webhookId) })]);
 
-      // Delivered and done: a redelivery makes it pending again and keeps its attempt count.
+      // Delivered and done: a redelivery makes it pending again, its attempt count starting again.
       await DB.prepare("UPDATE webhook_deliveries SET state = 1, attempts = 3, next_attempt_at = NULL WHERE id = ?").bind(fresh!.id).run();
       await c.webhooks.redeliverEvent({ userId, webhookId, eventId });
       const again = await DB.prepare("SELECT id, state, attempts, next_attempt_at FROM webhook_deliveries WHERE webhook_id = ? AND event_id = ?")
         .bind(webhookId, event!.id)
         .first<{ id: number; state: number; attempts: number; next_attempt_at: number }>();
-      expect(again).toMatchObject({ id: fresh!.id, state: 0, attempts: 3 });
+      expect(again).toMatchObject({ id: fresh!.id, state: 0, attempts: 0 });
       expect(again!.next_attempt_at).toBeGreaterThanOrEqual(before);
     });
   });
