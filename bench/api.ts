@@ -7,6 +7,7 @@ import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { createTestHarness } from "wrangler";
+import { connectJson } from "./rpc";
 
 const CONCURRENCY = 16;
 const WARMUP = 50;
@@ -107,16 +108,7 @@ async function main(): Promise<void> {
     const base = url.toString().replace(/\/$/, "");
     console.log(`worker up on ${base} in ${((performance.now() - bootStart) / 1000).toFixed(1)} s (build + workerd start + migrations)`);
 
-    const rpc = async (method: string, body: unknown): Promise<Record<string, unknown>> => {
-      const res = await fetch(`${base}/${method}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (res.status !== 200) throw new Error(`${method}: HTTP ${res.status} ${text.slice(0, 300)}`);
-      return JSON.parse(text) as Record<string, unknown>;
-    };
+    const rpc = connectJson(base, token);
     const healthz = async (): Promise<void> => {
       const res = await fetch(`${base}/healthz`);
       const text = await res.text();

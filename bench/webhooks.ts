@@ -12,6 +12,7 @@ import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { createTestHarness } from "wrangler";
+import { connectJson } from "./rpc";
 
 const EVENTS = 1000;
 const CREATE_CONCURRENCY = 16;
@@ -65,16 +66,7 @@ async function main(): Promise<void> {
     const { url } = await server.listen();
     await server.getWorker().applyD1Migrations("DB");
     const base = url.toString().replace(/\/$/, "");
-    const rpc = async (method: string, body: unknown): Promise<Record<string, unknown>> => {
-      const res = await fetch(`${base}/${method}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (res.status !== 200) throw new Error(`${method}: HTTP ${res.status} ${text.slice(0, 300)}`);
-      return JSON.parse(text) as Record<string, unknown>;
-    };
+    const rpc = connectJson(base, token);
     const { userId } = (await rpc("user.v1.UserService/RegisterUser", {})) as { userId: string };
     await rpc("user.v1.UserService/UpdateCryptoKeys", { userId, xmrReq: merchantKeys() });
     await rpc("webhook.v1.WebhookService/CreateWebhook", { userId, url: receiverUrl, events: ["invoice.created"] });
