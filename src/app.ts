@@ -8,8 +8,7 @@ import { requestId } from "hono/request-id";
 import { InvoiceService } from "../gen/invoice/v1/invoice_pb";
 import { UserService } from "../gen/user/v1/user_pb";
 import { WebhookService } from "../gen/webhook/v1/webhook_pb";
-import { pollIntervalMs, scanLagMs } from "./chains/registry";
-import { enabledCoins } from "./chains/registry";
+import { configuredCoins } from "./chains/registry";
 import { monitoringMs } from "./config";
 import { readAllChainStates } from "./db/chain-state";
 import { database } from "./db/client";
@@ -48,11 +47,11 @@ app.get("/healthz", async (c) => {
   const now = Date.now();
   const coins = Object.fromEntries(
     await Promise.all(
-      enabledCoins(c.env).map(async (coin) => {
+      configuredCoins(c.env).map(async ({ coin, runtime }) => {
         // Unknown counts as watched: a stale scan then shows rather than hides.
         const watching = ready ? await anyWatchedInvoice(db, coin, now - monitoringMs(c.env)).catch(() => true) : true;
         const live = await chainWatcherOf(c.env, coin).status().catch(() => null);
-        const context = { now, pollMs: pollIntervalMs(c.env, coin), scanLagMs: scanLagMs(c.env, coin), watching, waitingSince: live?.waitingSince ?? null };
+        const context = { now, pollMs: runtime.pollMs, scanLagMs: runtime.scanLagMs ?? 0, watching, waitingSince: live?.waitingSince ?? null };
         return [tickerOf(coin), chainHealth(coin, states.find((s) => s.coin === coin), context)] as const;
       }),
     ),

@@ -36,19 +36,20 @@ export function isCoinEnabled(env: Env, coin: Coin): boolean {
   return coinRuntime(env, coin) !== null;
 }
 
+/** Every enabled coin with its runtime, each configured once. */
+export function configuredCoins(env: Env): { coin: Coin; runtime: CoinRuntime }[] {
+  return coinModules().flatMap((m) => {
+    const runtime = m.configure(env);
+    return runtime ? [{ coin: m.facts.coin, runtime }] : [];
+  });
+}
+
 export function enabledCoins(env: Env): Coin[] {
-  return coinModules()
-    .map((m) => m.facts.coin)
-    .filter((coin) => isCoinEnabled(env, coin));
+  return configuredCoins(env).map((c) => c.coin);
 }
 
 export function chainAdapter(env: Env, coin: Coin): ChainAdapter | null {
   return coinRuntime(env, coin)?.adapter ?? null;
-}
-
-/** How far behind the clock the coin's scan time runs when all is well (0 for most). */
-export function scanLagMs(env: Env, coin: Coin): number {
-  return coinRuntime(env, coin)?.scanLagMs ?? 0;
 }
 
 export function pollIntervalMs(env: Env, coin: Coin): number {

@@ -4,16 +4,13 @@
 // by the Standard Webhooks reference verifier.
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createClient, type Interceptor } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import { InvoiceStatusType as S } from "../../gen/invoice/v1/invoice_pb";
-import { WebhookService } from "../../gen/webhook/v1/webhook_pb";
 import { COMMIT_MARGIN_MS } from "../../src/chains/ton/follow";
 import { MerchantSession } from "./support/merchant-session";
-import { E2E_TOKEN, startService, type Service } from "./support/service";
+import { startService, type Service } from "./support/service";
 import { startTonSandbox, type TonSandbox } from "./support/ton-sandbox";
 
 const API_KEY = "e2e-toncenter-key";
@@ -74,7 +71,7 @@ class Receiver {
 let ton: TonSandbox;
 let service: Service;
 let m: MerchantSession;
-let hooks: ReturnType<typeof createClient<typeof WebhookService>>;
+let hooks: Service["webhooks"];
 const receiver = new Receiver();
 
 beforeAll(async () => {
@@ -88,11 +85,7 @@ beforeAll(async () => {
     WEBHOOK_ALLOW_INSECURE_URLS: "true",
     WEBHOOK_RETRY_SECONDS: RETRY_SECONDS.join(","),
   });
-  const auth: Interceptor = (next) => (req) => {
-    req.header.set("Authorization", `Bearer ${E2E_TOKEN}`);
-    return next(req);
-  };
-  hooks = createClient(WebhookService, createConnectTransport({ baseUrl: service.url, httpVersion: "1.1", interceptors: [auth] }));
+  hooks = service.webhooks;
   m = await MerchantSession.open(service, CoinType.TON, { tonReq: { publicKey: MERCHANT_KEY } }, POLL_SECONDS * 1000);
 }, 180_000);
 

@@ -80,9 +80,9 @@ export function evmFollower(nodes: EvmNodes, reader: PaymentReader, opts: EvmFol
     async follow(stored, ctx) {
       const from = (stored as EvmCursor | undefined) ?? emptyEvmCursor();
       const { client, tip: bare } = await nodes.connect();
+      // withFeatures probed the pool once, with the node's other features.
       const node = await withFeatures(client, bare);
-      poolMethod ??= await probePool(client);
-      return followOnce(client, node, from, reader, poolMethod, ctx, opts);
+      return followOnce(client, node, from, reader, poolMethod ?? null, ctx, opts);
     },
   };
 }

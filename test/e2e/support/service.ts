@@ -11,6 +11,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { InvoiceService } from "../../../gen/invoice/v1/invoice_pb";
 import { recordStream } from "../../support/stream-recorder";
 import { UserService } from "../../../gen/user/v1/user_pb";
+import { WebhookService } from "../../../gen/webhook/v1/webhook_pb";
 import { freePort } from "./ports";
 
 export const E2E_TOKEN = "e2e-token-0123456789";
@@ -23,6 +24,7 @@ export interface Service {
   url: string;
   users: Client<typeof UserService>;
   invoices: Client<typeof InvoiceService>;
+  webhooks: Client<typeof WebhookService>;
   /** Runs SQL against the service's local D1 (values are inlined as quoted literals). */
   sql<T = Record<string, unknown>>(query: string, ...params: (string | number)[]): Promise<T[]>;
   /** Fires the cron trigger, as Cloudflare does every minute. */
@@ -117,6 +119,7 @@ export async function startService(settings: Record<string, string>): Promise<Se
     url,
     users: createClient(UserService, transport),
     invoices: createClient(InvoiceService, transport),
+    webhooks: createClient(WebhookService, transport),
     async sql<T>(query: string, ...params: (string | number)[]) {
       let i = 0;
       const inlined = query.replace(/\?/g, () => {
