@@ -73,6 +73,11 @@ export interface CoinModule {
   keysOut(keys: OpenKeySet): MessageInitShape<typeof GetCryptoKeysResponseSchema>;
   /** The coin on this server, or null when it is not enabled (its node is not configured, or its settings make no sense). */
   configure(env: Env): CoinRuntime | null;
+  /**
+   * The URI a wallet opens to pay `amount` (atomic units; the amount still due) to `address` on the
+   * network `env` configures. Zero or negative amount: the URI without an amount.
+   */
+  paymentUri(address: string, amount: bigint, env: Env): string;
 }
 
 /** A chain family: one folder under src/chains, one or more coins. */

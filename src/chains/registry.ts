@@ -56,6 +56,11 @@ export function pollIntervalMs(env: Env, coin: Coin): number {
   return coinRuntime(env, coin)?.pollMs ?? 5000;
 }
 
+/** The payment URI of `coin` for `address` and `amount`, or null when no module serves the coin. */
+export function paymentUri(env: Env, coin: Coin, address: string, amount: bigint): string | null {
+  return byCoin.get(coin)?.paymentUri(address, amount, env) ?? null;
+}
+
 /** The coin whose key set `coin`'s invoices use: a token's chain, else the coin itself. */
 export function keysCoinOf(coin: Coin): Coin {
   return byCoin.get(coin)?.keysCoin ?? coin;

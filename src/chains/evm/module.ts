@@ -5,16 +5,18 @@
 import type { UpdateCryptoKeysRequest } from "../../../gen/user/v1/user_pb";
 import { Coin } from "../../domain/coins";
 import { fail, Failures } from "../../domain/errors";
+import type { Env } from "../../env";
 import type { ChainAdapter } from "../adapter";
 import { timedFetch, type ChainModule, type CoinFacts, type CoinModule } from "../module";
 import { evmAdapter } from "./adapter";
 import { evmFollower } from "./follow";
 import { parseAccountKey } from "./keys";
-import type { EvmChain } from "./networks";
+import { evmMainnet, type EvmChain } from "./networks";
 import { createEvmNodes } from "./node";
+import { nativeTransferUri, tokenTransferUri } from "./payment-uri";
 import { nativePayments, tokenPayments, type PaymentReader } from "./payments";
-import { evmNetworkSetting, evmSettings, type EvmSettings } from "./settings";
-import { TOKENS, tokenOn, type Token } from "./tokens";
+import { evmNetworkSetting, evmSettings, evmTokenSetting, evmUriNetwork, type EvmSettings } from "./settings";
+import { TOKENS, tokenOn, type Token, type TokenSpec } from "./tokens";
 
 interface ChainSpec {
   chain: EvmChain;
@@ -80,7 +82,22 @@ function chainCoin(spec: ChainSpec): CoinModule {
       const settings = evmSettings(env, spec.chain);
       return settings ? runtimeOf(settings, evmAdapter(spec.facts.coin) as unknown as ChainAdapter, nativePayments) : null;
     },
+    paymentUri: (address, amount, env) => nativeTransferUri(address, evmUriNetwork(env, spec.chain).chainId, amount),
   };
+}
+
+/**
+ * The contract and chain id a payment URI of token `spec` names under `env`: its contract on the named
+ * network (`<CHAIN>_TOKENS` first, refused overrides ignored), else its mainnet contract on mainnet. Only
+ * a token that is off here has no contract on its network, and mainnet is the one place it surely is.
+ */
+function tokenUriTarget(spec: TokenSpec, env: Env): { contract: string; chainId: number } {
+  const network = evmUriNetwork(env, spec.chain);
+  const overrides = evmTokenSetting(env, spec.chain);
+  const token = tokenOn(spec, network, overrides.ok ? overrides.contracts : new Map());
+  if (token) return { contract: token.contract, chainId: network.chainId };
+  const mainnet = evmMainnet(spec.chain);
+  return { contract: tokenOn(spec, mainnet, new Map())!.contract, chainId: mainnet.chainId };
 }
 
 function tokenCoin(spec: (typeof TOKENS)[number], chain: ChainSpec): CoinModule {
@@ -101,6 +118,10 @@ function tokenCoin(spec: (typeof TOKENS)[number], chain: ChainSpec): CoinModule 
       }
       const token: Token | null = tokenOn(spec, settings.network, settings.tokens.contracts);
       return token ? runtimeOf(settings, evmAdapter(spec.coin) as unknown as ChainAdapter, () => tokenPayments(token)) : null;
+    },
+    paymentUri(address, amount, env) {
+      const { contract, chainId } = tokenUriTarget(spec, env);
+      return tokenTransferUri(contract, chainId, address, amount);
     },
   };
 }

@@ -20,6 +20,11 @@ const NAMED: Record<EvmChain, Record<string, number>> = {
 /** anvil's and hardhat's default chain ids (anvil 31337; hardhat's and ganache's 1337). */
 const LOCAL_CHAIN_IDS = new Set([31337, 1337]);
 
+/** The chain's mainnet: where a setting that names no network leaves a payment URI. */
+export function evmMainnet(chain: EvmChain): EvmNetwork {
+  return { chain, name: "mainnet", chainId: NAMED[chain].mainnet!, local: false };
+}
+
 /**
  * The network `text` names for `chain` (`<CHAIN>_NETWORK`): a name above, or a chain id in decimal
  * for any other network. Null for anything else, so a typo never guesses a network.

@@ -3,7 +3,7 @@
 
 import { seconds, setting } from "../../config";
 import type { Env } from "../../env";
-import { evmNetwork, type EvmChain, type EvmNetwork } from "./networks";
+import { evmMainnet, evmNetwork, type EvmChain, type EvmNetwork } from "./networks";
 import { parseTokenOverrides, type TokenOverrides } from "./tokens";
 
 export interface EvmSettings {
@@ -23,6 +23,19 @@ export function evmNetworkSetting(env: Env, chain: EvmChain): EvmNetwork | null 
   return evmNetwork(chain, setting(env, `${chain}_NETWORK`) ?? "mainnet");
 }
 
+/**
+ * The network a payment URI is written for: the one `<CHAIN>_NETWORK` names, or mainnet where it names
+ * none (the chain is then off, but a URI is still asked of it).
+ */
+export function evmUriNetwork(env: Env, chain: EvmChain): EvmNetwork {
+  return evmNetworkSetting(env, chain) ?? evmMainnet(chain);
+}
+
+/** `<CHAIN>_TOKENS`: the contracts it adds or overrides, or the reason it is refused. */
+export function evmTokenSetting(env: Env, chain: EvmChain): TokenOverrides {
+  return parseTokenOverrides(chain, setting(env, `${chain}_TOKENS`));
+}
+
 /** Null when the chain is not enabled: no `<CHAIN>_DAEMON_URL`, or a network it would have to guess about. */
 export function evmSettings(env: Env, chain: EvmChain): EvmSettings | null {
   const network = evmNetworkSetting(env, chain);
@@ -39,7 +52,7 @@ export function evmSettings(env: Env, chain: EvmChain): EvmSettings | null {
     network,
     urls,
     pollMs: seconds(setting(env, `${chain}_POLL_SECONDS`), DEFAULT_POLL_SECONDS[chain]) * 1000,
-    tokens: parseTokenOverrides(chain, setting(env, `${chain}_TOKENS`)),
+    tokens: evmTokenSetting(env, chain),
     finality: finality === "finalized",
   };
 }

@@ -9,6 +9,7 @@ import { tonAdapter } from "./adapter";
 import { COMMIT_MARGIN_MS, tonFollower } from "./follow";
 import { parsePublicKey } from "./keys";
 import { tonNetworkSetting, tonSettings } from "./settings";
+import { tonTransferUri } from "./payment-uri";
 import { createToncenter } from "./toncenter";
 
 const NANOTONS = 10n ** 9n;
@@ -43,6 +44,8 @@ const ton: CoinModule = {
       follower: (timed) => tonFollower(createToncenter({ urls, apiKey, network, fetch: timedFetch(timed) }), network, FOLLOW),
     };
   },
+  // A testnet address carries its network in its flags (0Q…): the link is the same.
+  paymentUri: (address, amount) => tonTransferUri(address, amount),
 };
 
 export const tonModule: ChainModule = { coins: [ton] };

@@ -13,12 +13,15 @@ import { createEsploraClient } from "./esplora";
 import { esploraFollower } from "./esplora-follow";
 import { invalidMasterKeyMessage } from "./keys";
 import type { UtxoCoin } from "./networks";
+import { bip21Uri } from "./payment-uri";
 import { utxoNetworkSetting, utxoSettings } from "./settings";
 import { utxoSource } from "./source";
 
 interface UtxoCoinSpec {
   facts: CoinFacts;
   ticker: UtxoCoin;
+  /** BIP21's URI scheme for this coin. */
+  scheme: "bitcoin" | "litecoin";
   /** This coin's field of UpdateCryptoKeysRequest. */
   request(req: UpdateCryptoKeysRequest): { masterPubKey: string } | undefined;
   /** This coin's field of GetCryptoKeysResponse. */
@@ -34,12 +37,14 @@ const SPECS: UtxoCoinSpec[] = [
     // 21 million coins: no amount above the whole supply.
     facts: { coin: Coin.BTC, decimals: 8, maxAmount: 21_000_000n * SATOSHIS, maxConfirmations: 100 },
     ticker: "BTC",
+    scheme: "bitcoin",
     request: (req) => req.btcReq,
     response: "btcKeys",
   },
   {
     facts: { coin: Coin.LTC, decimals: 8, maxAmount: 84_000_000n * SATOSHIS, maxConfirmations: 200 },
     ticker: "LTC",
+    scheme: "litecoin",
     request: (req) => req.ltcReq,
     response: "ltcKeys",
   },
@@ -85,6 +90,7 @@ function coinModuleOf(spec: UtxoCoinSpec): CoinModule {
           utxoSource(createCoreRpc({ urls: backend.urls, user: backend.user, pass: backend.pass, chain: network.coreChain, fetch: timedFetch(timed) }), network),
       };
     },
+    paymentUri: (address, amount) => bip21Uri(spec.scheme, address, amount, spec.facts.decimals),
   };
 }
 

@@ -5,10 +5,11 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { Coin } from "../../domain/coins";
 import { fail } from "../../domain/errors";
 import type { ChainAdapter } from "../adapter";
-import { timedFetch, type ChainModule, type CoinModule } from "../module";
+import { timedFetch, type ChainModule, type CoinFacts, type CoinModule } from "../module";
 import { xmrAdapter } from "./adapter";
 import { createMoneroDaemon } from "./daemon";
 import { parsePrivateViewKey, parsePublicSpendKey } from "./keys";
+import { moneroUri } from "./payment-uri";
 import { xmrSettings } from "./settings";
 import { xmrSource } from "./source";
 
@@ -17,9 +18,11 @@ export const XmrFailures = {
   invalidSpendKey: fail("InvalidArgument", "invalid XMR public spend key"),
 };
 
+// 2^64-1 piconero: what Monero's own amounts (uint64) can hold.
+const facts: CoinFacts = { coin: Coin.XMR, decimals: 12, maxAmount: (1n << 64n) - 1n, maxConfirmations: 60 };
+
 const xmr: CoinModule = {
-  // 2^64-1 piconero: what Monero's own amounts (uint64) can hold.
-  facts: { coin: Coin.XMR, decimals: 12, maxAmount: (1n << 64n) - 1n, maxConfirmations: 60 },
+  facts,
   matching: "view-key",
   firstAddressIndex: 1,
   keysIn(req) {
@@ -44,6 +47,8 @@ const xmr: CoinModule = {
         xmrSource(createMoneroDaemon({ urls: settings.daemonUrls, user: settings.user, pass: settings.pass, network: settings.network, fetch: timedFetch(timed) })),
     };
   },
+  // One scheme on every network: the address names its network.
+  paymentUri: (address, amount) => moneroUri(address, amount, facts.decimals),
 };
 
 export const xmrModule: ChainModule = { coins: [xmr] };
