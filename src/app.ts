@@ -9,6 +9,7 @@ import { InvoiceService } from "../gen/invoice/v1/invoice_pb";
 import { UserService } from "../gen/user/v1/user_pb";
 import { WebhookService } from "../gen/webhook/v1/webhook_pb";
 import { configuredCoins } from "./chains/registry";
+import { checkout } from "./checkout/routes";
 import { monitoringMs } from "./config";
 import { readAllChainStates } from "./db/chain-state";
 import { database } from "./db/client";
@@ -65,11 +66,14 @@ app.get("/healthz", async (c) => {
   );
 });
 
+app.route("/", checkout);
+
 app.post("*", (c) => {
   const handler = handlers.get(new URL(c.req.url).pathname);
   if (!handler) return c.notFound();
   const values = createContextValues().set(kInvocation, {
     env: c.env,
+    origin: new URL(c.req.url).origin,
     waitUntil: (p) => c.executionCtx.waitUntil(p),
   });
   return serveRpc(handler, c.req.raw, values);

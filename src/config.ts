@@ -40,3 +40,22 @@ export function subrequestBudget(env: Env): number {
 export function allowInsecureWebhookUrls(env: Env): boolean {
   return setting(env, "WEBHOOK_ALLOW_INSECURE_URLS") === "true";
 }
+
+/** `CHECKOUT_ALLOW_INSECURE_REDIRECTS=true` (local development and tests only): an invoice's redirectUrl may be http://. */
+export function allowInsecureRedirects(env: Env): boolean {
+  return setting(env, "CHECKOUT_ALLOW_INSECURE_REDIRECTS") === "true";
+}
+
+/**
+ * The public origin of checkout pages: `CHECKOUT_BASE_URL` (scheme, host and an optional path
+ * prefix, no trailing slash), else `fallback` (the request's origin), else null (no checkout URL:
+ * a webhook sent from the queue has no request to take the origin from).
+ */
+export function checkoutBase(env: Env, fallback: string | null): string | null {
+  const base = setting(env, "CHECKOUT_BASE_URL");
+  return base ? base.replace(/\/+$/, "") : fallback;
+}
+
+export function checkoutUrl(base: string, invoiceId: string): string {
+  return `${base}/pay/${invoiceId}`;
+}

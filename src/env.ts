@@ -22,6 +22,10 @@ export interface Bindings {
   WEBHOOK_RETRY_SECONDS?: string;
   /** "true": webhook URLs may be http:// and loopback (local development and tests only). */
   WEBHOOK_ALLOW_INSECURE_URLS?: string;
+  /** Public origin of the checkout pages (`https://pay.example.com`); default: the API request's origin. */
+  CHECKOUT_BASE_URL?: string;
+  /** "true": an invoice's redirectUrl may be http:// (local development and tests only). */
+  CHECKOUT_ALLOW_INSECURE_REDIRECTS?: string;
 }
 
 /** Chain modules read their own settings by name, under their own prefix (see src/chains/<family>/settings.ts). */

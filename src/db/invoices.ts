@@ -7,6 +7,7 @@ import { atomic } from "../domain/amount";
 import type { Coin } from "../domain/coins";
 import type { InvoiceId, UserId } from "../domain/ids";
 import { InvoiceStatus, type Invoice, type Payment } from "../domain/invoice";
+import { metadataFromText, metadataToText } from "../domain/invoice-details";
 import { query, type Db } from "./client";
 import { invoices, payments } from "./schema";
 
@@ -32,6 +33,7 @@ export function invoiceFromRow(r: InvoiceRow): Invoice {
     confirmedAt: r.confirmedAt,
     monitorUntil: r.monitorUntil,
     closedAt: r.closedAt,
+    details: { description: r.description, orderId: r.orderId, redirectUrl: r.redirectUrl, metadata: metadataFromText(r.metadata) },
   };
 }
 
@@ -181,6 +183,10 @@ export function insertInvoiceStatement(db: Db, inv: Invoice, now: number) {
     txId: inv.txId,
     monitorUntil: inv.monitorUntil,
     closedAt: inv.closedAt,
+    description: inv.details.description,
+    orderId: inv.details.orderId,
+    redirectUrl: inv.details.redirectUrl,
+    metadata: metadataToText(inv.details.metadata),
     updatedAt: now,
   });
 }

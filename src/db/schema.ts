@@ -7,6 +7,8 @@ import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqli
 export const users = sqliteTable("users", {
   id: text("id").primaryKey(),
   createdAt: integer("created_at").notNull(),
+  /** The merchant's name as payers see it on the checkout page; null: none shown. */
+  displayName: text("display_name"),
 });
 
 /**
@@ -62,6 +64,12 @@ export const invoices = sqliteTable(
     txId: text("tx_id"),
     monitorUntil: integer("monitor_until"),
     closedAt: integer("closed_at"),
+    /** The merchant's own text, reference and return URL (CreateInvoice); never shown to payers but the URL once paid. */
+    description: text("description"),
+    orderId: text("order_id"),
+    redirectUrl: text("redirect_url"),
+    /** JSON object of string values; null when none was given. */
+    metadata: text("metadata"),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [

@@ -41,6 +41,15 @@ export const Failures = {
   invalidTimeout: (min: number, max: number) =>
     fail("InvalidArgument", `invalid timeout: must be between ${min} and ${max} seconds`),
   invalidConfirmations: (coin: Coin, max: number) => fail("InvalidArgument", `invalid confirmations: at most ${max} for ${tickerOf(coin)}`),
+  // CreateInvoice's merchant fields (6-9) and the display name; limits in domain/invoice-details.ts.
+  invalidDescription: fail("InvalidArgument", "invalid description: at most 500 characters"),
+  invalidOrderId: fail("InvalidArgument", "invalid orderId: at most 100 characters"),
+  invalidRedirectUrl: (schemes: string) =>
+    fail("InvalidArgument", `invalid redirectUrl: an absolute ${schemes} URL without credentials, at most 2048 characters`),
+  tooManyMetadataKeys: fail("InvalidArgument", "invalid metadata: at most 20 keys"),
+  metadataTooLarge: fail("InvalidArgument", "invalid metadata: at most 1024 bytes of keys and values"),
+  emptyMetadataKey: fail("InvalidArgument", "invalid metadata: keys must not be empty"),
+  invalidDisplayName: fail("InvalidArgument", "invalid displayName: 1 to 64 characters, no control characters"),
   invoiceInternal: fail("Internal", "An error occurred while handling invoice."),
   invalidPaymentId: fail("Internal", "invalid payment id"),
   tooManyPaymentIds: (max: number) => fail("InvalidArgument", `too many paymentIds: at most ${max}`),
@@ -53,6 +62,7 @@ export const Failures = {
   streamClosed: fail("Canceled", "stream has been closed"),
   eventIdAhead: fail("OutOfRange", "afterEventId is ahead of the event log"),
   tooManySubscribers: fail("ResourceExhausted", "too many stream subscribers"),
+  tooManyCheckoutViewers: fail("ResourceExhausted", "too many open checkout pages"),
   internal: fail("Internal", "internal error"),
   // Webhooks. A malformed, foreign or deleted webhookId is as unknown as a missing one: nothing leaks.
   unknownWebhook: fail("NotFound", "unknown webhook"),

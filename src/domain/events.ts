@@ -3,6 +3,7 @@
 
 import { InvoiceStatus, type Invoice } from "./invoice";
 import type { Coin } from "./coins";
+import type { InvoiceDetails } from "./invoice-details";
 
 export interface InvoiceSnapshot {
   id: string;
@@ -17,6 +18,8 @@ export interface InvoiceSnapshot {
   expiresAt: number;
   confirmedAt: number | null;
   txId: string | null;
+  /** Unset in events logged before invoices had details. */
+  details?: InvoiceDetails;
 }
 
 /** What happened, in the webhook's words; every logged event has exactly one. */
@@ -106,5 +109,6 @@ export function snapshotOf(invoice: Invoice, status: InvoiceStatus = invoice.sta
     expiresAt: invoice.expiresAt,
     confirmedAt: status === InvoiceStatus.Confirmed ? invoice.confirmedAt : null,
     txId: invoice.txId,
+    details: invoice.details,
   };
 }

@@ -4,6 +4,7 @@
 import type { Atomic } from "./amount";
 import type { Coin } from "./coins";
 import type { InvoiceId, UserId } from "./ids";
+import type { InvoiceDetails } from "./invoice-details";
 
 /** Numbers equal invoice.v1.InvoiceStatusType on the wire. */
 export enum InvoiceStatus {
@@ -35,6 +36,8 @@ export interface Invoice {
   monitorUntil: number | null;
   /** When the invoice reached a terminal status; late payments are still recorded for a window after. */
   closedAt: number | null;
+  /** What the merchant attached at creation; it never changes. */
+  readonly details: InvoiceDetails;
 }
 
 /** One output paying an invoice's address. */

@@ -13,6 +13,8 @@ interface Subscriber {
   lastId: number;
   /** Events that arrived while the replay was still running; null once live. */
   pending: InvoiceEvent[] | null;
+  /** Only these events are written (a checkout page follows one invoice); unset: all. */
+  only?: (event: InvoiceEvent) => boolean;
 }
 
 export interface SubscriberOptions {
@@ -46,14 +48,14 @@ export class Subscribers {
    * A new subscriber. With `afterEventId` it first receives every logged event after that id,
    * then live ones; without it, live events only.
    */
-  open(afterEventId: number | null, tooMany: ApiFailure): ReadableStream<Uint8Array> {
+  open(afterEventId: number | null, tooMany: ApiFailure, only?: (event: InvoiceEvent) => boolean): ReadableStream<Uint8Array> {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
     if (this.subs.size >= (this.opts.maxSubscribers ?? 1000)) {
       void writer.write(line({ error: tooMany })).then(() => writer.close()).catch(() => undefined);
       return readable;
     }
-    const sub: Subscriber = { writer, lastId: afterEventId ?? 0, pending: afterEventId === null ? null : [] };
+    const sub: Subscriber = { writer, lastId: afterEventId ?? 0, pending: afterEventId === null ? null : [], only };
     this.subs.add(sub);
     // The reader cancelling (client gone, Worker dropped the stream) errors the writable side.
     writer.closed.catch(() => this.drop(sub, false));
@@ -98,7 +100,7 @@ export class Subscribers {
   private send(sub: Subscriber, event: InvoiceEvent): void {
     if (event.id <= sub.lastId) return;
     sub.lastId = event.id;
-    this.write(sub, line({ event }));
+    if (!sub.only || sub.only(event)) this.write(sub, line({ event }));
   }
 
   private write(sub: Subscriber, chunk: Uint8Array): void {

@@ -18,6 +18,7 @@ import { ApiError, Failures, type Outcome } from "../domain/errors";
 import { snapshotOf } from "../domain/events";
 import type { InvoiceId, UserId } from "../domain/ids";
 import { InvoiceStatus, isTerminal, type Invoice } from "../domain/invoice";
+import type { InvoiceDetails } from "../domain/invoice-details";
 import type { Env } from "../env";
 import { applyBatch, applyClock, findOutputs, unknownOutputKeys, watchedByKeySet, type Change, type Clock } from "./account/apply";
 import { commitChange, eventStatements, loggedEvents } from "./account/commit";
@@ -34,6 +35,7 @@ export interface NewInvoice {
   required: string;
   timeoutSeconds: number;
   confirmations: number;
+  details: InvoiceDetails;
 }
 
 export interface NewKeys {
@@ -159,6 +161,7 @@ export class UserAccount extends DurableObject<Env> {
         confirmedAt: null,
         monitorUntil: null,
         closedAt: null,
+        details: req.details,
       };
       const created = [{ type: "invoice.created" as const, invoice: snapshotOf(invoice) }];
       const [, , ...logged] = await transaction("create invoice", () =>
@@ -210,6 +213,12 @@ export class UserAccount extends DurableObject<Env> {
   async subscribe(userId: UserId, afterEventId: number | null): Promise<ReadableStream<Uint8Array>> {
     await this.rememberUser(userId);
     return this.publisher.open(afterEventId, Failures.tooManySubscribers);
+  }
+
+  /** One invoice's live events (NDJSON StreamLines, no replay): what its checkout page listens to. */
+  async watchInvoice(userId: UserId, invoiceId: InvoiceId): Promise<ReadableStream<Uint8Array>> {
+    await this.rememberUser(userId);
+    return this.publisher.openPage(invoiceId, Failures.tooManyCheckoutViewers);
   }
 
   /** Expiry: PENDING invoices past their deadline, once their chain was scanned past it. */

@@ -5,6 +5,8 @@ import type { Env } from "../env";
 
 export interface Invocation {
   env: Env;
+  /** The request's origin (`https://host`): the checkout URL's default base. */
+  origin: string;
   waitUntil(promise: Promise<unknown>): void;
 }
 

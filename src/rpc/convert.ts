@@ -8,8 +8,10 @@ import type { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import { amountToDouble, formatAmount } from "../domain/amount";
 import { coinFacts } from "../chains/registry";
 import type { InvoiceSnapshot } from "../domain/events";
+import { checkoutUrl } from "../config";
 
-export function invoiceMessage(s: InvoiceSnapshot): InvoiceMessage {
+/** `checkoutBase`: the public origin of checkout pages, or null to leave checkoutUrl unset. */
+export function invoiceMessage(s: InvoiceSnapshot, checkoutBase: string | null): InvoiceMessage {
   // An invoice exists only for a coin some module serves; anything else is a bug, not a default.
   const facts = coinFacts(s.coin);
   if (!facts) throw new Error(`invoice ${s.id} of coin ${s.coin}, which no chain module serves`);
@@ -31,5 +33,10 @@ export function invoiceMessage(s: InvoiceSnapshot): InvoiceMessage {
     userId: s.userId,
     requiredAmountExact: formatAmount(required, decimals),
     actualAmountExact: formatAmount(actual, decimals),
+    description: s.details?.description ?? undefined,
+    orderId: s.details?.orderId ?? undefined,
+    redirectUrl: s.details?.redirectUrl ?? undefined,
+    metadata: { ...s.details?.metadata },
+    checkoutUrl: checkoutBase === null ? undefined : checkoutUrl(checkoutBase, s.id),
   });
 }

@@ -9,7 +9,9 @@ import { database } from "../db/client";
 import { latestEventId } from "../db/events";
 import { invoicesByIds } from "../db/invoices";
 import { userExists } from "../db/users";
+import { allowInsecureRedirects, checkoutBase, checkoutUrl } from "../config";
 import { amountSignProblem, parseAmount } from "../domain/amount";
+import { parseInvoiceDetails } from "../domain/invoice-details";
 import { parseCoin } from "../domain/coins";
 import { Failures } from "../domain/errors";
 import { snapshotOf } from "../domain/events";
@@ -28,7 +30,7 @@ export const MAX_PAYMENT_IDS = 100;
 export const invoiceService: ServiceImpl<typeof InvoiceService> = {
   createInvoice(req, ctx) {
     return guarded("CreateInvoice", Failures.invoiceInternal, async () => {
-      const { env, waitUntil } = invocation(ctx);
+      const { env, origin, waitUntil } = invocation(ctx);
       const userId = parseUserId(req.userId) ?? reject(Failures.invalidUserId);
       const coin = parseCoin(req.coin) ?? reject(Failures.unsupportedCoin);
       // A coin no module serves has no units to judge an amount by; its sign and the other fields still are.
@@ -40,6 +42,7 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
         reject(Failures.invalidTimeout(MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS));
       }
       if (facts && req.confirmations > facts.maxConfirmations) reject(Failures.invalidConfirmations(coin, facts.maxConfirmations));
+      const details = unwrap(parseInvoiceDetails(req, allowInsecureRedirects(env)));
       // The request is judged first, then the server's state: a bad field is reported with or without a node.
       if (!facts || !amount?.ok || !isCoinEnabled(env, coin)) reject(Failures.coinNotEnabled(coin));
       const watcher = chainWatcherOf(env, coin);
@@ -57,25 +60,28 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
           required: amount.atomic.toString(),
           timeoutSeconds: Number(req.timeout),
           confirmations: req.confirmations,
+          details,
         }),
       );
       wakeWatcher();
-      return { paymentId: created.id, address: created.address };
+      return { paymentId: created.id, address: created.address, checkoutUrl: checkoutUrl(checkoutBase(env, origin)!, created.id) };
     });
   },
 
   getInvoices(req, ctx) {
     return guarded("GetInvoices", Failures.invoiceInternal, async () => {
-      const { env } = invocation(ctx);
+      const { env, origin } = invocation(ctx);
+      const base = checkoutBase(env, origin);
       if (req.paymentIds.length > MAX_PAYMENT_IDS) reject(Failures.tooManyPaymentIds(MAX_PAYMENT_IDS));
       const ids = req.paymentIds.map((id) => parseInvoiceId(id) ?? reject(Failures.invalidPaymentId));
       const found = new Map((await invoicesByIds(database(env.DB), [...new Set(ids)])).map((i) => [i.id as string, i]));
-      return { invoices: ids.flatMap((id) => (found.has(id) ? [invoiceMessage(snapshotOf(found.get(id)!))] : [])) };
+      return { invoices: ids.flatMap((id) => (found.has(id) ? [invoiceMessage(snapshotOf(found.get(id)!), base)] : [])) };
     });
   },
 
   async *invoiceStatusStream(req, ctx) {
-    const { env } = invocation(ctx);
+    const { env, origin } = invocation(ctx);
+    const base = checkoutBase(env, origin);
     const db = database(env.DB);
     let stream: ReadableStream<Uint8Array>;
     try {
@@ -95,7 +101,7 @@ export const invoiceService: ServiceImpl<typeof InvoiceService> = {
     try {
       for await (const line of streamLines(stream, ctx)) {
         if ("error" in line) throw connectError(line.error);
-        yield { invoice: invoiceMessage(line.event.invoice), eventId: BigInt(line.event.id), eventType: line.event.type };
+        yield { invoice: invoiceMessage(line.event.invoice, base), eventId: BigInt(line.event.id), eventType: line.event.type };
       }
     } catch (error) {
       if (error instanceof ConnectError) throw error;

@@ -6,7 +6,8 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { UserService, type GetCryptoKeysResponseSchema } from "../../gen/user/v1/user_pb";
 import { coinModules } from "../chains/registry";
 import { database } from "../db/client";
-import { insertUser } from "../db/users";
+import { insertUser, updateDisplayName, userExists } from "../db/users";
+import { parseDisplayName } from "../domain/invoice-details";
 import { Failures } from "../domain/errors";
 import { parseUserId, type UserId } from "../domain/ids";
 import { invocation } from "./context";
@@ -23,8 +24,25 @@ export const userService: ServiceImpl<typeof UserService> = {
       let userId: UserId;
       if (req.userId === undefined) userId = crypto.randomUUID() as UserId;
       else userId = parseUserId(req.userId) ?? reject(Failures.registerInvalidUserId);
-      if (!(await insertUser(database(env.DB), userId, Date.now()))) reject(Failures.userAlreadyExists);
+      const displayName = unwrap(parseDisplayName(req.displayName));
+      if (!(await insertUser(database(env.DB), userId, displayName, Date.now()))) reject(Failures.userAlreadyExists);
       return { userId };
+    });
+  },
+
+  updateUser(req, ctx) {
+    return guarded("UpdateUser", Failures.internal, async () => {
+      const { env } = invocation(ctx);
+      const userId = parseUserId(req.userId) ?? reject(Failures.invalidUserId);
+      const db = database(env.DB);
+      if (req.displayName === undefined) {
+        if (!(await userExists(db, userId))) reject(Failures.unknownUser);
+        return {};
+      }
+      // An empty name removes it.
+      const displayName = unwrap(parseDisplayName(req.displayName));
+      if (!(await updateDisplayName(db, userId, displayName))) reject(Failures.unknownUser);
+      return {};
     });
   },
 

@@ -21,6 +21,8 @@ export interface DeliveryDeps {
   messageId(webhookId: string, eventId: number): string;
   schedule: readonly number[];
   timeoutMs?: number;
+  /** The checkout pages' origin for the payload's checkoutUrl (CHECKOUT_BASE_URL), or null to leave it out. */
+  checkoutBase: string | null;
 }
 
 /** The queue's answer to a message: done (ack) or bring it back after `delaySeconds`. */
@@ -109,7 +111,7 @@ async function send(deps: DeliveryDeps, job: DeliveryJob, now: number): Promise<
   }
   const id = deps.messageId(webhook.id, event.id);
   const timestamp = Math.floor(now / 1000);
-  const body = webhookBody(event);
+  const body = webhookBody(event, deps.checkoutBase);
   const headers = {
     "content-type": "application/json",
     "webhook-id": id,

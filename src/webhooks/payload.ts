@@ -15,14 +15,15 @@ export interface WebhookEvent {
   createdAt: number;
 }
 
-export function webhookBody(e: WebhookEvent): string {
+/** `checkoutBase`: CHECKOUT_BASE_URL (a queued delivery has no request origin); null leaves checkoutUrl out. */
+export function webhookBody(e: WebhookEvent, checkoutBase: string | null): string {
   return JSON.stringify({
     type: e.type,
     // uint64 in proto3 JSON is a string, as the stream's event ids are.
     eventId: String(e.id),
     timestamp: new Date(e.createdAt).toISOString(),
     // Every field, defaults too (PENDING, 0, ""): a receiver should not need to know proto3's omissions.
-    invoice: toJson(InvoiceSchema, invoiceMessage(e.invoice), { alwaysEmitImplicit: true }),
+    invoice: toJson(InvoiceSchema, invoiceMessage(e.invoice, checkoutBase), { alwaysEmitImplicit: true }),
     ...(e.payment ? { payment: e.payment } : {}),
   });
 }

@@ -1,7 +1,7 @@
 // The consumer's dependencies in the Worker: D1, the global fetch, the clock, the SSRF rule, the
 // sealed secrets and the message ids, as the webhook API defines them.
 
-import { allowInsecureWebhookUrls } from "../config";
+import { allowInsecureWebhookUrls, checkoutBase } from "../config";
 import { database } from "../db/client";
 import type { Env } from "../env";
 import type { DeliveryDeps } from "./consumer";
@@ -23,5 +23,6 @@ export function deliveryDeps(env: Env): DeliveryDeps {
     openSecret: (webhookId, sealed) => openWebhookSecret(env, webhookId, sealed),
     messageId: webhookMessageId,
     schedule: retrySchedule(env.WEBHOOK_RETRY_SECONDS),
+    checkoutBase: checkoutBase(env, null),
   };
 }

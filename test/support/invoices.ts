@@ -3,6 +3,7 @@ import { atomic, ZERO } from "../../src/domain/amount";
 import { Coin } from "../../src/domain/coins";
 import type { InvoiceId, UserId } from "../../src/domain/ids";
 import { InvoiceStatus, type Invoice } from "../../src/domain/invoice";
+import { NO_DETAILS } from "../../src/domain/invoice-details";
 
 export function testInvoice(over: Partial<Invoice> & Pick<Invoice, "createdAt" | "expiresAt">): Invoice {
   return {
@@ -21,6 +22,7 @@ export function testInvoice(over: Partial<Invoice> & Pick<Invoice, "createdAt" |
     confirmedAt: null,
     monitorUntil: null,
     closedAt: null,
+    details: NO_DETAILS,
     ...over,
   };
 }

@@ -6,8 +6,12 @@ import type { ApiFailure } from "../../domain/errors";
 import type { Env } from "../../env";
 import { Subscribers } from "../subscribers";
 
+/** Checkout pages open at once per merchant; a pool of their own, so payers never crowd out the API's streams. */
+const MAX_PAGE_WATCHERS = 2000;
+
 export class Publisher {
   private readonly subscribers: Subscribers;
+  private readonly pages: Subscribers;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -15,8 +19,10 @@ export class Publisher {
     replay: (afterId: number, limit: number) => Promise<InvoiceEvent[]>,
   ) {
     this.subscribers = new Subscribers({ replay });
+    this.pages = new Subscribers({ replay: async () => [], maxSubscribers: MAX_PAGE_WATCHERS });
   }
 
+  /** API stream subscribers (checkout pages not counted). */
   get size(): number {
     return this.subscribers.size;
   }
@@ -25,9 +31,15 @@ export class Publisher {
     return this.subscribers.open(afterEventId, tooMany);
   }
 
+  /** One invoice's live events, for its checkout page. */
+  openPage(invoiceId: string, tooMany: ApiFailure): ReadableStream<Uint8Array> {
+    return this.pages.open(null, tooMany, (e) => e.invoice.id === invoiceId);
+  }
+
   publish(events: InvoiceEvent[]): void {
     if (events.length === 0) return;
     this.subscribers.publish(events);
+    this.pages.publish(events);
     const hub = this.env.STREAM_HUB.get(this.env.STREAM_HUB.idFromName("global"));
     this.ctx.waitUntil(hub.publish(events).catch((cause: unknown) => console.error("stream hub publish failed", cause)));
   }
