@@ -57,7 +57,7 @@ export function checkoutFragment(view: CheckoutView, now: number): string {
             {view.merchant}
           </p>
         ) : null}
-        <h1>{view.state === "paid" ? "Thank you" : `Pay ${view.ticker}`}</h1>
+        <h1>{heading(view)}</h1>
       </header>
       <section class={`status ${view.state}`} data-testid="status" data-state={view.state} aria-live="polite">
         <strong>{HEADLINE[view.state]}</strong>
@@ -137,6 +137,19 @@ function body(view: CheckoutView, now: number): Child {
           below. Do not send anything more to this address.
         </p>
       );
+  }
+}
+
+function heading(view: CheckoutView): string {
+  switch (view.state) {
+    case "paid":
+      return "Thank you";
+    case "seen":
+      return "Payment received";
+    case "expired":
+      return "Invoice expired";
+    default:
+      return `Pay ${view.ticker}`;
   }
 }
 
