@@ -59,3 +59,12 @@ export function checkoutBase(env: Env, fallback: string | null): string | null {
 export function checkoutUrl(base: string, invoiceId: string): string {
   return `${base}/pay/${invoiceId}`;
 }
+
+/** Users per scan shard when SCAN_SHARD_USERS is unset: a shard's scan of one step stays well inside one invocation. */
+const DEFAULT_USERS_PER_SHARD = 200;
+
+/** Users per scan shard: `SCAN_SHARD_USERS` (the watcher runs ceil(watching users / this) shards). */
+export function scanShardUsers(env: Env): number {
+  const n = Number(setting(env, "SCAN_SHARD_USERS"));
+  return Number.isSafeInteger(n) && n >= 1 ? n : DEFAULT_USERS_PER_SHARD;
+}

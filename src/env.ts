@@ -2,6 +2,7 @@
 // in production and from .dev.vars locally; plain settings from [vars] in wrangler.toml.
 
 import type { ChainWatcher } from "./durable/chain-watcher";
+import type { ScanShard } from "./durable/scan-shard";
 import type { StreamHub } from "./durable/stream-hub";
 import type { UserAccount } from "./durable/user-account";
 import type { DeliveryMessage } from "./webhooks/queue";
@@ -11,6 +12,8 @@ export interface Bindings {
   USER_ACCOUNT: DurableObjectNamespace<UserAccount>;
   STREAM_HUB: DurableObjectNamespace<StreamHub>;
   CHAIN_WATCHER: DurableObjectNamespace<ChainWatcher>;
+  /** A coin's watching users in shards: scanning by view key and delivering to accounts (see durable/scan-shard.ts). */
+  SCAN_SHARD: DurableObjectNamespace<ScanShard>;
   /** Webhook deliveries to attempt (producer and consumer: this Worker). */
   WEBHOOK_QUEUE: Queue<DeliveryMessage>;
   /** Bearer token every RPC must present. Unset = every RPC refused. */
@@ -26,6 +29,8 @@ export interface Bindings {
   CHECKOUT_BASE_URL?: string;
   /** "true": an invoice's redirectUrl may be http:// (local development and tests only). */
   CHECKOUT_ALLOW_INSECURE_REDIRECTS?: string;
+  /** Users per scan shard (default 200). */
+  SCAN_SHARD_USERS?: string;
 }
 
 /** Chain modules read their own settings by name, under their own prefix (see src/chains/<family>/settings.ts). */

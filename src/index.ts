@@ -13,6 +13,7 @@ import { sweepOverdueDeliveries } from "./webhooks/sweep";
 import { deliveryDeps } from "./webhooks/wiring";
 
 export { ChainWatcher } from "./durable/chain-watcher";
+export { ScanShard } from "./durable/scan-shard";
 export { StreamHub } from "./durable/stream-hub";
 export { UserAccount } from "./durable/user-account";
 

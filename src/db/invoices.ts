@@ -77,14 +77,6 @@ export async function watchedInvoicesOfUser(db: Db, userId: UserId, closedAfter:
 const watchedOfCoin = (coin: Coin, closedAfter: number) =>
   and(eq(invoices.coin, coin), or(isNull(invoices.closedAt), gt(invoices.closedAt, closedAfter)));
 
-/** Users with watched invoices of a coin: one query per watcher tick, whatever the number of invoices. */
-export async function watchedUsers(db: Db, coin: Coin, closedAfter: number): Promise<UserId[]> {
-  const rows = await query("list watched users", () =>
-    db.selectDistinct({ userId: invoices.userId }).from(invoices).where(watchedOfCoin(coin, closedAfter)).all(),
-  );
-  return rows.map((r) => r.userId as UserId);
-}
-
 /**
  * The match keys (decoded output scripts, never address strings) of a coin's watched invoices and
  * their owners: what a watcher matching by address compares a step's outputs with. One query per
@@ -95,6 +87,30 @@ export async function watchedMatchKeys(db: Db, coin: Coin, closedAfter: number):
     db.select({ userId: invoices.userId, matchKey: invoices.matchKey }).from(invoices).where(watchedOfCoin(coin, closedAfter)).all(),
   );
   return new Map(rows.map((r) => [r.matchKey, r.userId as UserId]));
+}
+
+/** A user to scan by view key: the key set and the match keys (subaddress spend keys) of its watched invoices. */
+export interface WatchedKeys {
+  userId: UserId;
+  keySetId: number;
+  matchKeys: string[];
+}
+
+/** Every watched invoice of a coin, grouped by user and key set: one query per watcher tick. */
+export async function watchedKeys(db: Db, coin: Coin, closedAfter: number): Promise<WatchedKeys[]> {
+  const rows = await query("list watched keys", () =>
+    db
+      .select({ userId: invoices.userId, keySetId: invoices.keySetId, matchKey: invoices.matchKey })
+      .from(invoices)
+      .where(watchedOfCoin(coin, closedAfter))
+      .all(),
+  );
+  const out = new Map<number, WatchedKeys>();
+  for (const r of rows) {
+    const w = out.get(r.keySetId) ?? out.set(r.keySetId, { userId: r.userId as UserId, keySetId: r.keySetId, matchKeys: [] }).get(r.keySetId)!;
+    w.matchKeys.push(r.matchKey);
+  }
+  return [...out.values()];
 }
 
 /**

@@ -1,7 +1,7 @@
 // Watch-only key sets per user and coin. Rows are never deleted: a key set that comes back keeps
 // its derivation counter, so no address is handed out twice.
 
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Coin } from "../domain/coins";
 import type { UserId } from "../domain/ids";
 import { query, type Db } from "./client";
@@ -56,4 +56,15 @@ export function activateKeySetStatements(
 
 export function bumpNextIndexStatement(db: Db, keySetId: number, nextIndex: number, now: number) {
   return db.update(keySets).set({ nextIndex, updatedAt: now }).where(eq(keySets.id, keySetId));
+}
+
+/** Key set rows by id (a scan shard opening its users' keys). */
+export async function keySetsByIds(db: Db, ids: readonly number[]): Promise<KeySetRow[]> {
+  const out: KeySetRow[] = [];
+  // D1 binds at most 100 parameters per statement.
+  for (let i = 0; i < ids.length; i += 90) {
+    const chunk = ids.slice(i, i + 90);
+    out.push(...(await query("get key sets", () => db.select().from(keySets).where(inArray(keySets.id, chunk)).all())));
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 // times are integer milliseconds since the epoch.
 
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable("users", {
   id: text("id").primaryKey(),
@@ -222,3 +222,21 @@ export const chainState = sqliteTable("chain_state", {
   finalizedHeight: integer("finalized_height"),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/**
+ * A user whose scan shard holds batches it could not yet deliver (the account failed, or the
+ * shard's budget ran out): the account's expiry must not go past `heldBefore`, since what the chain
+ * showed after it has not reached the account. One row per shard (a user changes shard when the
+ * shard count does), deleted once that shard delivered everything.
+ */
+export const scanHolds = sqliteTable(
+  "scan_holds",
+  {
+    coin: integer("coin").notNull(),
+    userId: text("user_id").notNull(),
+    shard: text("shard").notNull(),
+    heldBefore: integer("held_before").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.coin, t.userId, t.shard] })],
+);

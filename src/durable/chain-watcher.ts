@@ -1,7 +1,8 @@
 // ChainWatcher: one Durable Object per coin that polls the coin's node while anything is watched.
 // Each tick reads new blocks (bounded, never skipping one), detects reorgs by block hashes, reads new
-// pool txs and hands everything to the user accounts that watch invoices of the coin. It takes nothing
-// from a node on another network or behind what it saw, and looks at the node even when idle.
+// pool txs and hands each step to the scan shards of the users that watch invoices of the coin (the
+// shards call the accounts). It takes nothing from a node on another network or behind what it saw,
+// and looks at the node even when idle.
 
 import { DurableObject } from "cloudflare:workers";
 import type { ChainBatch, ChainSource, NodeTip } from "../chains/adapter";
@@ -10,10 +11,10 @@ import { blockFollower, type ChainFollower } from "../chains/follower";
 import { WrongNetworkError } from "../chains/network-check";
 import { NodeError } from "../chains/node-error";
 import { chainAdapter, coinModule, coinRuntime, pollIntervalMs } from "../chains/registry";
-import { monitoringMs, subrequestBudget } from "../config";
+import { monitoringMs, scanShardUsers, subrequestBudget } from "../config";
 import { writeChainState, type ChainStatePatch } from "../db/chain-state";
 import { database, type Db } from "../db/client";
-import { anyWatchedInvoice, usersWithOpenPayments, watchedAddresses, watchedMatchKeys, watchedUsers } from "../db/invoices";
+import { anyWatchedInvoice, usersWithOpenPayments, watchedAddresses, watchedKeys, watchedMatchKeys, type WatchedKeys } from "../db/invoices";
 import { Coin, parseCoin, tickerOf } from "../domain/coins";
 import { ApiError } from "../domain/errors";
 import type { UserId } from "../domain/ids";
@@ -22,21 +23,22 @@ import { deleteChunked, getChunked, putChunked } from "./chunked-storage";
 import { NodeWait } from "./node-wait";
 import { retryDelayMs } from "./retry-delay";
 import { SerialQueue } from "./serial";
+import { byShard, shardCount, shardOf } from "./shards";
 
 /**
  * Following a node block by block: catch-up after downtime proceeds over several ticks of 20 blocks, the
  * last 20 are remembered for reorg detection, and a big pool is read 1,000 new txs per tick (10 batches).
  */
 const BLOCKS = { maxBlocks: 20, depth: 20, maxPoolTxs: 1000 };
-/** User accounts called at once (Workers allow 6 open connections per invocation). */
+/** Scan shards called at once (Workers allow 6 open connections per invocation). */
 const FANOUT = 6;
 
-/** D1 queries a tick makes at most besides account calls (watched?, whom, open payments, chain_state, failure). */
+/** D1 queries a tick makes at most besides shard calls (watched?, whom, open payments, chain_state, failure). */
 const D1_QUERIES_PER_TICK = 8;
 
 /** The cursor (chunked-storage: a node's pool can make it bigger than one storage value). */
 const CURSOR_KEY = "cursor";
-/** A step not yet taken by every account it is for (PendingStep). */
+/** A step not yet taken by every shard it is for (PendingStep). */
 const PENDING_KEY = "pending";
 const COIN_KEY = "coin";
 const FAILURES_KEY = "failures";
@@ -104,19 +106,19 @@ export class ChainWatcher extends DurableObject<Env> {
   /**
    * One look at the chain, one at a time; what it saw, or why it failed, goes to chain_state.
    * Returns whether to keep polling (something is watched); a failure is thrown as TickFailed.
-   * `subrequests` (tests) stands for the SUBREQUEST_BUDGET setting.
+   * `subrequests` and `usersPerShard` (tests) stand for the SUBREQUEST_BUDGET and SCAN_SHARD_USERS settings.
    */
-  async tick(coin: Coin, source?: ChainSource, subrequests = subrequestBudget(this.env)): Promise<boolean> {
+  async tick(coin: Coin, source?: ChainSource, subrequests = subrequestBudget(this.env), usersPerShard = scanShardUsers(this.env)): Promise<boolean> {
     return this.queue.run(async () => {
       const follower = source ? blockFollower(this.wait.watch(source), BLOCKS) : this.followerFor(coin);
       if (!follower) return false;
       const state = { watching: true };
       const callsBefore = this.wait.calls;
-      // What is left for account calls once the node and D1 had theirs; at least one, so every tick moves on.
+      // What is left for shard calls once the node and D1 had theirs; at least one, so every tick moves on.
       const room = () => Math.max(1, subrequests - D1_QUERIES_PER_TICK - (this.wait.calls - callsBefore));
       this.more = false;
       try {
-        return await this.look(coin, follower, state, room);
+        return await this.look(coin, follower, state, room, usersPerShard);
       } catch (cause) {
         await this.recordFailure(coin, cause);
         throw new TickFailed(cause, follower.node(), state.watching);
@@ -124,9 +126,9 @@ export class ChainWatcher extends DurableObject<Env> {
     });
   }
 
-  private async look(coin: Coin, follower: ChainFollower, state: { watching: boolean }, room: () => number): Promise<boolean> {
-    // A step some accounts have not taken yet comes first: the chain is read again only after it.
-    const pending = (await getChunked(this.ctx.storage, PENDING_KEY)) as PendingStep | undefined;
+  private async look(coin: Coin, follower: ChainFollower, state: { watching: boolean }, room: () => number, usersPerShard: number): Promise<boolean> {
+    // A step some shards have not taken yet comes first: the chain is read again only after it.
+    const pending = storedStep(await getChunked(this.ctx.storage, PENDING_KEY));
     if (pending) return this.deliverStep(coin, pending, room(), false);
     const startedAt = Date.now();
     const closedAfter = startedAt - monitoringMs(this.env);
@@ -155,10 +157,7 @@ export class ChainWatcher extends DurableObject<Env> {
     this.noteBehind(coin, follower, behind);
     // Whom to deliver to is read only now: a user whose first invoice was created while the chain was
     // being read may already have its payer's tx in this step's pool, which is never delivered again.
-    const byUser = await this.deliveries(coin, { coin, ...step }, tipMoved, closedAfter, listed);
-    // By view key every account gets the same batch: kept once, not once per account.
-    const batches = [...new Set(byUser.values())];
-    const index = new Map(batches.map((b, i) => [b, i]));
+    const { batches, tasks } = await this.shardTasks(coin, { coin, ...step }, tipMoved, closedAfter, listed, usersPerShard);
     const whole: PendingStep = {
       cursor: { kind: follower.kind, cursor },
       state: {
@@ -169,56 +168,76 @@ export class ChainWatcher extends DurableObject<Env> {
         ...(step.finalizedHeight !== undefined ? { finalizedHeight: step.finalizedHeight } : {}),
       },
       batches,
-      deliveries: [...byUser].map(([user, batch]) => [user, index.get(batch)!]),
+      tasks,
     };
     return this.deliverStep(coin, whole, room(), true);
   }
 
   /**
-   * Calls as many of the step's accounts as `room` allows. The cursor and chain_state move only once
-   * every account took the step; until then the rest (and any account that failed) is kept under
-   * PENDING_KEY and the next tick goes on with it, before it reads the chain again. Nothing is skipped.
+   * Calls as many of the step's shards as `room` allows. The cursor and chain_state move only once
+   * every shard took the step (a shard has taken it once each of its accounts either took its batch
+   * or has it queued in the shard with its expiry held); until then the rest (and any shard that
+   * failed) is kept under PENDING_KEY and the next tick goes on with it, before it reads the chain
+   * again. Nothing is skipped, and one account that cannot take a batch holds back nobody else.
    */
   private async deliverStep(coin: Coin, step: PendingStep, room: number, fresh: boolean): Promise<boolean> {
-    const now = step.deliveries.slice(0, room);
-    const later = step.deliveries.slice(room);
+    const now = step.tasks.slice(0, room);
+    const later = step.tasks.slice(room);
     // A fresh step that does not fit is stored whole first: an interrupted tick then loses nobody.
     if (fresh && later.length > 0) await putChunked(this.ctx.storage, PENDING_KEY, step);
-    const failed = await this.deliver(now.map(([user, i]) => [user, step.batches[i]!] as const));
-    const left = [...now.filter(([user]) => failed.has(user)), ...later];
+    const failed = await this.deliver(coin, step, now);
+    const left = [...now.filter((t) => failed.has(t.shard)), ...later];
     if (left.length === 0) {
       await putChunked(this.ctx.storage, CURSOR_KEY, step.cursor);
       if (!fresh || later.length > 0) await deleteChunked(this.ctx.storage, PENDING_KEY);
       await writeChainState(this.db, coin, step.state);
       return true;
     }
-    const keep = [...new Set(left.map(([, i]) => i))];
-    const renumber = new Map(keep.map((i, k) => [i, k]));
-    const rest: PendingStep = { ...step, batches: keep.map((i) => step.batches[i]!), deliveries: left.map(([user, i]) => [user, renumber.get(i)!]) };
-    await putChunked(this.ctx.storage, PENDING_KEY, rest);
+    await putChunked(this.ctx.storage, PENDING_KEY, { ...step, tasks: left } satisfies PendingStep);
     if (failed.size > 0) throw new DeliveryFailed([...failed.values()], now.length);
     this.more = true;
     return true;
   }
 
   /**
-   * Who gets what of a step. By view key, every watching account scans the whole batch with its own
-   * key. By address, the outputs are matched here against the watched match keys: an account gets
-   * only the txs that pay it, and the step's news (new blocks, reorg, vanished txs) reaches only the
-   * accounts whose open payments it can change. Calls grow with accounts that have news, never with users.
+   * Who gets what of a step, as one task per shard with work. By view key, every shard of a watching
+   * user scans the step's txs for its users, and gets, without txs to scan, only the users whose open
+   * payments the step's news (new blocks, reorg, vanished txs) can change. By address, the outputs are
+   * matched here against the watched match keys, and a shard gets only its users with a paying tx or
+   * open payments, each with only its txs. Calls grow with shards that have work, never with users.
    */
-  private async deliveries(coin: Coin, batch: ChainBatch, tipMoved: boolean, closedAfter: number, listed: Map<string, UserId> | null): Promise<Map<UserId, ChainBatch>> {
-    const out = new Map<UserId, ChainBatch>();
+  private async shardTasks(
+    coin: Coin,
+    batch: ChainBatch,
+    tipMoved: boolean,
+    closedAfter: number,
+    listed: Map<string, UserId> | null,
+    usersPerShard: number,
+  ): Promise<{ batches: ChainBatch[]; tasks: ShardTask[] }> {
     const news = tipMoved || batch.blocks.length > 0 || batch.gone.length > 0 || batch.orphanedAbove !== null;
+    const txs = batch.mempool.length + batch.blocks.reduce((n, b) => n + b.txs.length, 0);
     // Nothing new on the chain and in the pool: the accounts learn the new scan time from D1 when
     // their expiry needs it.
-    if (!news && batch.mempool.length === 0) return out;
+    if (!news && batch.mempool.length === 0) return { batches: [], tasks: [] };
     const adapter = chainAdapter(this.env, coin);
+    const affected = news ? await usersWithOpenPayments(this.db, coin) : [];
+    const tasks = new Map<number, ShardTask>();
+    const taskOf = (k: number, count: number): ShardTask =>
+      tasks.get(k) ?? tasks.set(k, { shard: this.shardName(k, count), whole: null, scan: [], affected: [], direct: [] }).get(k)!;
+
     if (coinModule(coin)?.matching !== "address" || !adapter?.outputMatchKeys) {
-      for (const user of await watchedUsers(this.db, coin, closedAfter)) out.set(user, batch);
-      return out;
+      const watched = await watchedKeys(this.db, coin, closedAfter);
+      const count = shardCount(new Set(watched.map((w) => w.userId)).size, usersPerShard);
+      // Every shard scans the txs, if there are any; the news alone goes only where it matters.
+      if (txs > 0) for (const [k, users] of byShard(watched, count)) taskOf(k, count).scan.push(...users);
+      const watching = new Set(watched.map((w) => w.userId));
+      for (const user of affected) if (watching.has(user)) taskOf(shardOf(user, count), count).affected.push(user);
+      for (const t of tasks.values()) t.whole = 0;
+      return { batches: tasks.size > 0 ? [batch] : [], tasks: [...tasks.values()] };
     }
+
     const watched = listed ?? (await watchedMatchKeys(this.db, coin, closedAfter));
+    const count = shardCount(new Set(watched.values()).size, usersPerShard);
     const paid = new Map<UserId, Set<string>>();
     for (const tx of [...batch.blocks.flatMap((b) => b.txs), ...batch.mempool]) {
       for (const key of adapter.outputMatchKeys(tx)) {
@@ -226,29 +245,46 @@ export class ChainWatcher extends DurableObject<Env> {
         if (user) (paid.get(user) ?? paid.set(user, new Set()).get(user)!).add(tx.hash);
       }
     }
-    const affected = news ? await usersWithOpenPayments(this.db, coin) : [];
+    const batches: ChainBatch[] = [];
     for (const user of new Set([...paid.keys(), ...affected])) {
       const mine = paid.get(user) ?? new Set<string>();
-      out.set(user, {
+      batches.push({
         ...batch,
         blocks: batch.blocks.map((b) => ({ ...b, txs: b.txs.filter((t) => mine.has(t.hash)) })),
         mempool: batch.mempool.filter((t) => mine.has(t.hash)),
       });
+      taskOf(shardOf(user, count), count).direct.push([user, batches.length - 1]);
     }
-    return out;
+    return { batches, tasks: [...tasks.values()] };
   }
 
-  /** Calls each account with its batch; returns the accounts that did not take it, with why. */
-  private async deliver(deliveries: readonly (readonly [UserId, ChainBatch])[]): Promise<Map<UserId, unknown>> {
-    const failed = new Map<UserId, unknown>();
-    for (let i = 0; i < deliveries.length; i += FANOUT) {
-      const group = deliveries.slice(i, i + FANOUT);
-      const results = await Promise.allSettled(group.map(([u, batch]) => this.env.USER_ACCOUNT.get(this.env.USER_ACCOUNT.idFromName(u)).applyChainBatch(u, batch)));
+  /** Hands each task to its shard; returns the shards that did not take it, with why. */
+  private async deliver(coin: Coin, step: PendingStep, tasks: readonly ShardTask[]): Promise<Map<string, unknown>> {
+    const failed = new Map<string, unknown>();
+    for (let i = 0; i < tasks.length; i += FANOUT) {
+      const group = tasks.slice(i, i + FANOUT);
+      const results = await Promise.allSettled(
+        group.map((t) =>
+          this.env.SCAN_SHARD.get(this.env.SCAN_SHARD.idFromName(t.shard)).take({
+            coin,
+            shard: t.shard,
+            batch: t.whole === null ? null : step.batches[t.whole]!,
+            scan: t.scan,
+            affected: t.affected,
+            direct: t.direct.map(([user, k]) => [user, step.batches[k]!]),
+          }),
+        ),
+      );
       results.forEach((r, k) => {
-        if (r.status === "rejected") failed.set(group[k]![0], r.reason);
+        if (r.status === "rejected") failed.set(group[k]!.shard, r.reason);
       });
     }
     return failed;
+  }
+
+  /** A shard's name: this watcher's own id (one per coin), the shard and the count it is one of. */
+  private shardName(k: number, count: number): string {
+    return `${this.ctx.id.toString()}:${k}/${count}`;
   }
 
   private async recordFailure(coin: Coin, cause: unknown): Promise<void> {
@@ -281,14 +317,35 @@ export class ChainWatcher extends DurableObject<Env> {
   }
 }
 
-/** A followed step, with the accounts that have yet to take it and what to store once they all have. */
+/** A followed step, with the shards that have yet to take it and what to store once they all have. */
 interface PendingStep {
   cursor: StoredCursor;
   state: ChainStatePatch;
-  /** The step's batches: one for every account by view key, one per account by address. */
+  /** The step's batches: the whole one by view key, one per user by address. */
   batches: ChainBatch[];
-  /** Each account still to call, with the index of its batch. */
-  deliveries: [UserId, number][];
+  tasks: ShardTask[];
+}
+
+/** One shard's part of a step (batches by index into PendingStep.batches). */
+interface ShardTask {
+  shard: string;
+  /** By view key: the batch the shard scans for `scan`'s users and cuts for `affected`'s. */
+  whole: number | null;
+  scan: WatchedKeys[];
+  affected: UserId[];
+  /** By address: each user's own batch. */
+  direct: [UserId, number][];
+}
+
+/**
+ * A pending step as stored. One stored before shards (accounts called directly, `deliveries`) becomes
+ * one task with those accounts' batches, delivered by a shard like any other: nobody is skipped.
+ */
+function storedStep(stored: unknown): PendingStep | undefined {
+  if (stored === undefined || stored === null) return undefined;
+  const step = stored as PendingStep & { deliveries?: [UserId, number][] };
+  if (step.tasks) return step;
+  return { ...step, tasks: [{ shard: "upgrade:0/1", whole: null, scan: [], affected: [], direct: step.deliveries ?? [] }] };
 }
 
 /** The cursor as stored, with the kind of follower that wrote it. */
@@ -319,10 +376,10 @@ class TickFailed extends Error {
   }
 }
 
-/** Accounts that did not take a batch; each is retried with the whole tick. */
+/** Shards that did not take a step; each is retried with the whole tick. */
 class DeliveryFailed extends Error {
   constructor(reasons: unknown[], of: number) {
-    super(`${reasons.length} of ${of} accounts did not take the batch (first: ${messageOf(reasons[0])})`);
+    super(`${reasons.length} of ${of} shards did not take the step (first: ${messageOf(reasons[0])})`);
     this.name = "DeliveryFailed";
   }
 }

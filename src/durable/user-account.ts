@@ -7,6 +7,7 @@ import type { ChainAdapter, ChainBatch, OpenKeySet } from "../chains/adapter";
 import { chainAdapter, keysCoinOf } from "../chains/registry";
 import { monitoringMs } from "../config";
 import { readChainState } from "../db/chain-state";
+import { scanHeldBefore } from "../db/scan-holds";
 import { database, isUniqueViolation, transaction, type Db } from "../db/client";
 import { eventsAfter } from "../db/events";
 import { creditedOutputKeys, insertInvoiceStatement } from "../db/invoices";
@@ -221,7 +222,7 @@ export class UserAccount extends DurableObject<Env> {
     return this.publisher.openPage(invoiceId, Failures.tooManyCheckoutViewers);
   }
 
-  /** Expiry: PENDING invoices past their deadline, once their chain was scanned past it. */
+  /** Expiry: PENDING invoices past their deadline, once their chain was scanned past it and every batch of it reached this account. */
   override async alarm(): Promise<void> {
     const userId = await this.ownerId();
     if (!userId) return;
@@ -231,7 +232,10 @@ export class UserAccount extends DurableObject<Env> {
       const scanned = new Map<Coin, CoinProgress>();
       for (const coin of coins) {
         const state = await readChainState(this.db, coin);
-        if (state) scanned.set(coin, { tipHeight: state.tipHeight, scannedThrough: state.scannedThrough, finalizedHeight: state.finalizedHeight });
+        // A scan shard that still owes this account batches holds its expiry where they begin.
+        const held = state ? await scanHeldBefore(this.db, coin, userId) : null;
+        const scannedThrough = held === null ? state?.scannedThrough : Math.min(held, state!.scannedThrough);
+        if (state) scanned.set(coin, { tipHeight: state.tipHeight, scannedThrough: scannedThrough!, finalizedHeight: state.finalizedHeight });
       }
       await this.commit(ledger, applyClock(ledger, scanned, this.clock()));
     });

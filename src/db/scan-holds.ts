@@ -1,0 +1,59 @@
+// Scan holds: a user whose shard still owes its account batches. The account's expiry reads the
+// earliest hold with the chain's scan time and never expires past it (see schema.scanHolds).
+
+import { and, eq, inArray, min, ne } from "drizzle-orm";
+import type { Coin } from "../domain/coins";
+import type { UserId } from "../domain/ids";
+import { query, transaction, type Db } from "./client";
+import { scanHolds } from "./schema";
+
+/** Holds each user's expiry before its time, in one D1 batch; an existing, earlier hold of the shard stays. */
+export async function holdScans(db: Db, coin: Coin, shard: string, holds: readonly (readonly [UserId, number])[], now: number): Promise<void> {
+  if (holds.length === 0) return;
+  const statements = holds.map(([userId, heldBefore]) =>
+    db.insert(scanHolds).values({ coin, userId, shard, heldBefore, updatedAt: now }).onConflictDoNothing(),
+  );
+  await transaction("hold scans", () => db.batch(statements as unknown as Parameters<Db["batch"]>[0]));
+}
+
+export async function releaseScans(db: Db, coin: Coin, shard: string, users: readonly UserId[]): Promise<void> {
+  if (users.length === 0) return;
+  const statements = users.map((userId) =>
+    db.delete(scanHolds).where(and(eq(scanHolds.coin, coin), eq(scanHolds.userId, userId), eq(scanHolds.shard, shard))),
+  );
+  await transaction("release scans", () => db.batch(statements as unknown as Parameters<Db["batch"]>[0]));
+}
+
+/**
+ * Users that another shard still owes batches (they changed shard with the shard count), with the
+ * earliest of those holds: this shard queues theirs behind older steps, so an account never takes
+ * a newer step before an older one.
+ */
+export async function otherShardsHolds(db: Db, coin: Coin, shard: string, users: readonly UserId[]): Promise<Map<UserId, number>> {
+  const out = new Map<UserId, number>();
+  for (let i = 0; i < users.length; i += 90) {
+    const chunk = users.slice(i, i + 90);
+    const rows = await query("read other shards' holds", () =>
+      db
+        .select({ userId: scanHolds.userId, heldBefore: min(scanHolds.heldBefore) })
+        .from(scanHolds)
+        .where(and(eq(scanHolds.coin, coin), ne(scanHolds.shard, shard), inArray(scanHolds.userId, chunk)))
+        .groupBy(scanHolds.userId)
+        .all(),
+    );
+    for (const r of rows) if (r.heldBefore !== null) out.set(r.userId as UserId, r.heldBefore);
+  }
+  return out;
+}
+
+/** The time before which everything reached the user's account, or null when nothing is held back. */
+export async function scanHeldBefore(db: Db, coin: Coin, userId: UserId): Promise<number | null> {
+  const row = await query("read scan hold", () =>
+    db
+      .select({ heldBefore: min(scanHolds.heldBefore) })
+      .from(scanHolds)
+      .where(and(eq(scanHolds.coin, coin), eq(scanHolds.userId, userId)))
+      .get(),
+  );
+  return row?.heldBefore ?? null;
+}
