@@ -8,34 +8,17 @@ import { describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import type { ChainBatch } from "../../src/chains/adapter";
 import type { ScanTx } from "../../src/chains/xmr/tx";
-import { Coin } from "../../src/domain/coins";
 import type { UserId } from "../../src/domain/ids";
 import type { Env } from "../../src/env";
 import { regtestTx as scanTx, regtestTxHash, strangersTxs } from "../support/regtest-txs";
+import { xmrBatch, xmrBlock } from "../support/xmr-batches";
 import { clients, freshMerchantUser } from "./support";
 
 const E = env as unknown as Env;
 const hashOf = regtestTxHash;
 
-let hashSerial = 0;
-const blockOf = (height: number, txs: ScanTx[], timestamp = Math.floor(Date.now() / 1000)) => ({
-  height,
-  hash: `${++hashSerial}`.padStart(64, "0"),
-  prevHash: "",
-  timestamp,
-  txs,
-});
-const batch = (over: Partial<ChainBatch>): ChainBatch => ({
-  coin: Coin.XMR,
-  tipHeight: 120,
-  orphanedAbove: null,
-  blocks: [],
-  mempool: [],
-  gone: [],
-  scannedThrough: Date.now(),
-  observedAfter: Date.now() - 1000,
-  ...over,
-});
+const blockOf = xmrBlock;
+const batch = xmrBatch;
 
 /** The invoice's logged events by type, without the "invoice." prefix. */
 async function history(invoiceId: string): Promise<string[]> {

@@ -8,10 +8,10 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CoinType } from "../../gen/crypto/v1/crypto_pb";
 import type { ChainBatch } from "../../src/chains/adapter";
-import { Coin } from "../../src/domain/coins";
 import type { UserId } from "../../src/domain/ids";
 import type { Env } from "../../src/env";
 import { regtestTx } from "../support/regtest-txs";
+import { xmrBatch, xmrBlock } from "../support/xmr-batches";
 import { recordStream } from "../support/stream-recorder";
 import { clients, clientsWithSettings, failure, freshMerchantUser, merchant, merchantUser, PROTOCOLS, randomXmrKeys } from "./support";
 
@@ -20,25 +20,8 @@ const c = clients("connect-json");
 const get = (path: string, init?: RequestInit) =>
   (exports as unknown as { default: { fetch: typeof fetch } }).default.fetch(`http://svc${path}`, init);
 
-const batch = (over: Partial<ChainBatch>): ChainBatch => ({
-  coin: Coin.XMR,
-  tipHeight: 120,
-  orphanedAbove: null,
-  blocks: [],
-  mempool: [],
-  gone: [],
-  scannedThrough: Date.now(),
-  observedAfter: Date.now() - 1000,
-  ...over,
-});
-let serial = 0;
-const block = (height: number, names: string[]) => ({
-  height,
-  hash: `c${++serial}`.padStart(64, "0"),
-  prevHash: "",
-  timestamp: Math.floor(Date.now() / 1000),
-  txs: names.map(regtestTx),
-});
+const batch = xmrBatch;
+const block = (height: number, names: string[]) => xmrBlock(height, names.map(regtestTx));
 
 /** What the watcher records of the chain's tip (the page counts confirmations from it). */
 const tipAt = (height: number) =>

@@ -13,6 +13,7 @@ import { Coin } from "../../src/domain/coins";
 import type { UserId } from "../../src/domain/ids";
 import type { Env } from "../../src/env";
 import { regtestTx } from "../support/regtest-txs";
+import { xmrBatch, xmrBlock } from "../support/xmr-batches";
 import { clients, freshMerchantUser, merchantUser, randomXmrKeys } from "./support";
 
 const E = env as unknown as Env;
@@ -21,25 +22,8 @@ const shard = (name: string) => E.SCAN_SHARD.get(E.SCAN_SHARD.idFromName(`test:$
 /** A step's work for shard `name`: nothing to scan or deliver unless given. */
 const work = (name: string, over: Partial<ShardWork>): ShardWork => ({ coin: Coin.XMR, shard: `test:${name}`, batch: null, scan: [], affected: [], direct: [], ...over });
 
-const batch = (over: Partial<ChainBatch>): ChainBatch => ({
-  coin: Coin.XMR,
-  tipHeight: 120,
-  orphanedAbove: null,
-  blocks: [],
-  mempool: [],
-  gone: [],
-  scannedThrough: Date.now(),
-  observedAfter: Date.now() - 1000,
-  ...over,
-});
-let serial = 0;
-const block = (height: number, names: string[]) => ({
-  height,
-  hash: `5${++serial}`.padStart(64, "0"),
-  prevHash: "",
-  timestamp: Math.floor(Date.now() / 1000),
-  txs: names.map(regtestTx),
-});
+const batch = xmrBatch;
+const block = (height: number, names: string[]) => xmrBlock(height, names.map(regtestTx));
 
 /** A user with one XMR invoice, and what its shard is told of it. */
 async function watching(userId: UserId, amount = 1): Promise<{ userId: UserId; paymentId: string; keys: WatchedKeys }> {
