@@ -78,6 +78,14 @@ export const CLIENT_SCRIPT = `(function () {
   events.onopen = function () { root.setAttribute("data-live", "open"); };
   events.onerror = function () { root.setAttribute("data-live", "reconnecting"); };
   events.addEventListener("state", function (e) {
+    var next = document.createElement("div");
+    next.innerHTML = e.data;
+    var fresh = next.querySelector(".view");
+    if (fresh && view() && fresh.getAttribute("data-version") === view().getAttribute("data-version")) {
+      // The same view: only the server's clock moves.
+      skew = Number(fresh.getAttribute("data-now")) - Date.now();
+      return;
+    }
     main.innerHTML = e.data;
     wire();
     if (view().getAttribute("data-state") === "paid") { events.close(); root.setAttribute("data-live", "done"); }

@@ -50,7 +50,7 @@ export function checkoutPage(view: CheckoutView, now: number, nonce: string): st
 /** The contents of <main>: the page's state at `now`, and what the live stream sends. */
 export function checkoutFragment(view: CheckoutView, now: number): string {
   return (
-    <div class="view" data-state={view.state} data-now={String(now)}>
+    <div class="view" data-state={view.state} data-now={String(now)} data-version={versionOf(view)}>
       <header>
         {view.merchant ? (
           <p class="merchant" data-testid="merchant">
@@ -170,6 +170,14 @@ function statusText(view: CheckoutView): string {
       return `This invoice expired at ${utc(view.expiresAt)}.${before}${late}`;
     }
   }
+}
+
+/** Changes with anything the payer sees: the live script leaves an unchanged view in place (no flicker, no detached nodes). */
+function versionOf(view: CheckoutView): string {
+  const text = JSON.stringify(view);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16);
 }
 
 /** m:ss, or h:mm:ss past an hour, or d h past a day; the client script keeps it running. */
