@@ -8,36 +8,42 @@ import { chainAdapter, keysCoinOf } from "../chains/registry";
 import { monitoringMs } from "../config";
 import { readChainState } from "../db/chain-state";
 import { scanHeldBefore } from "../db/scan-holds";
-import { database, isUniqueViolation, transaction, type Db } from "../db/client";
+import { database, isUniqueViolation, type Db } from "../db/client";
 import { eventsAfter } from "../db/events";
-import { creditedOutputKeys, insertInvoiceStatement } from "../db/invoices";
-import { activateKeySetStatements, bumpNextIndexStatement, keySetByFingerprint, keySetsById } from "../db/key-sets";
+import { creditedOutputKeys } from "../db/invoices";
+import { activateKeySetStatements, keySetByFingerprint, keySetsById } from "../db/key-sets";
 import { userExists } from "../db/users";
-import { atomic, ZERO } from "../domain/amount";
 import type { Coin } from "../domain/coins";
 import { ApiError, Failures, type Outcome } from "../domain/errors";
-import { snapshotOf } from "../domain/events";
 import type { InvoiceId, UserId } from "../domain/ids";
-import { InvoiceStatus, isTerminal, type Invoice } from "../domain/invoice";
-import type { InvoiceDetails } from "../domain/invoice-details";
+import { isTerminal, type Invoice } from "../domain/invoice";
 import type { Env } from "../env";
 import { applyBatch, applyClock, findOutputs, unknownOutputKeys, watchedByKeySet, type Change, type Clock } from "./account/apply";
-import { commitChange, eventStatements, loggedEvents } from "./account/commit";
+import { commitChange, commitNewInvoices, type Committed } from "./account/commit";
 import { nextAlarmAt } from "./account/expiry";
+import { GroupCommit, settle, type Settled } from "./account/group-commit";
 import { Keyring } from "./account/keyring";
-import { activeKeySet, applyToLedger, loadLedger, pruneClosed, type CoinProgress, type Ledger } from "./account/ledger";
+import { activeKeySet, addNewInvoices, applyToLedger, loadLedger, pruneClosed, type CoinProgress, type Ledger } from "./account/ledger";
+import { IndexAllocator, newInvoice, type NewInvoice } from "./account/new-invoices";
 import { Publisher } from "./account/publisher";
 import { SerialQueue } from "./serial";
 import { enqueueDeliveries } from "../webhooks/queue";
 
-export interface NewInvoice {
-  coin: Coin;
-  /** Atomic units as a decimal string (bigint does not cross every RPC boundary). */
-  required: string;
-  timeoutSeconds: number;
-  confirmations: number;
-  details: InvoiceDetails;
+export type { NewInvoice };
+
+export interface CreatedInvoice {
+  id: string;
+  address: string;
 }
+
+/** A create waiting for its group. */
+interface QueuedCreate {
+  userId: UserId;
+  req: NewInvoice;
+}
+
+/** Creates one D1 batch takes at most: 3 statements each (invoice, event, deliveries) keeps a batch near 150. */
+const MAX_CREATES_PER_BATCH = 50;
 
 export interface NewKeys {
   coin: Coin;
@@ -54,6 +60,11 @@ export class UserAccount extends DurableObject<Env> {
   /** Every D1 read and write of the account goes through this handle. */
   private db: Db;
   private readonly queue = new SerialQueue();
+  private readonly creates = new GroupCommit<QueuedCreate, Outcome<CreatedInvoice>>({
+    schedule: (work) => this.queue.run(work),
+    commit: (group) => this.createGroup(group),
+    maxGroup: MAX_CREATES_PER_BATCH,
+  });
   private readonly keyring: Keyring;
   private readonly publisher: Publisher;
   private userId: UserId | null = null;
@@ -130,61 +141,13 @@ export class UserAccount extends DurableObject<Env> {
     return this.publisher.size;
   }
 
-  async createInvoice(userId: UserId, req: NewInvoice): Promise<Outcome<{ id: string; address: string }>> {
-    return this.serially(userId, async () => {
-      if (!(await this.userExists(userId))) return { ok: false, failure: Failures.unknownUser };
-      const adapter = this.adapterFor(req.coin);
-      if (!adapter) return { ok: false, failure: Failures.coinNotEnabled(req.coin) };
-      const ledger = await this.loadedLedger(userId);
-      // This object writes every key set of its user, so the ledger's copy is current.
-      // A token's invoices take their addresses from its chain's keys, and share its counter.
-      const keysCoin = keysCoinOf(req.coin);
-      const keySet = activeKeySet(ledger, keysCoin);
-      if (!keySet) return { ok: false, failure: Failures.noKeys(keysCoin) };
-      const index = keySet.nextIndex;
-      const derived = adapter.deriveAddress(await this.keyring.opened(keySet), index);
-      const now = Date.now();
-      const invoice: Invoice = {
-        id: crypto.randomUUID() as InvoiceId,
-        userId,
-        coin: req.coin,
-        address: derived.address,
-        keySetId: keySet.id,
-        addressIndex: index,
-        matchKey: derived.matchKey,
-        required: atomic(BigInt(req.required)),
-        actual: ZERO,
-        confirmationsRequired: req.confirmations,
-        createdAt: now,
-        expiresAt: now + req.timeoutSeconds * 1000,
-        status: InvoiceStatus.Pending,
-        txId: null,
-        confirmedAt: null,
-        monitorUntil: null,
-        closedAt: null,
-        details: req.details,
-      };
-      const created = [{ type: "invoice.created" as const, invoice: snapshotOf(invoice) }];
-      const [, , ...logged] = await transaction("create invoice", () =>
-        this.db.batch([
-          insertInvoiceStatement(this.db, invoice, now),
-          bumpNextIndexStatement(this.db, keySet.id, index + 1, now),
-          ...eventStatements(this.db, created, now),
-        ]),
-      ).catch((error: unknown) => {
-        // The batch may have committed before its answer was lost: re-read the counter next time.
-        this.ledger = null;
-        throw error;
-      });
-      ledger.invoices.set(invoice.id, invoice);
-      ledger.payments.set(invoice.id, []);
-      ledger.keySets.set(keySet.id, { ...keySet, nextIndex: index + 1 });
-      await this.armAlarm();
-      const committed = loggedEvents(created, logged);
-      this.publisher.publish(committed.events);
-      await enqueueDeliveries(this.env.WEBHOOK_QUEUE, committed.deliveryIds);
-      return { ok: true, value: { id: invoice.id, address: invoice.address } };
-    });
+  /**
+   * Creates wait for the account's next group: every create queued while a group was being written
+   * is decided with the others and written in the same D1 batch (see `createGroup`).
+   */
+  async createInvoice(userId: UserId, req: NewInvoice): Promise<Outcome<CreatedInvoice>> {
+    await this.rememberUser(userId);
+    return this.creates.submit({ userId, req });
   }
 
   /** Applies one watcher tick: new payments, confirmations, orphaned blocks, vanished txs. Throws on failure so the watcher retries. */
@@ -243,6 +206,56 @@ export class UserAccount extends DurableObject<Env> {
 
   // ---- internals ----
 
+  /**
+   * One group of creates, decided in arrival order (each its own checks, then the next index of its
+   * key set), written in one D1 batch, then shown: memory, one alarm, the events, the deliveries. A
+   * create refused on its own check takes no index; a failed batch fails every create that was in it.
+   */
+  private async createGroup(group: readonly QueuedCreate[]): Promise<Settled<Outcome<CreatedInvoice>>[]> {
+    const now = Date.now();
+    const indices = new IndexAllocator();
+    const decided: Settled<Outcome<Invoice>>[] = [];
+    for (const create of group) decided.push(await settle(this.decideInvoice(create, indices, now)));
+    const invoices = decided.flatMap((d) => (d.status === "fulfilled" && d.value.ok ? [d.value.value] : []));
+    let failed: unknown = null;
+    if (invoices.length > 0) {
+      const ledger = this.ledger!; // decideInvoice loaded it for each invoice it decided
+      try {
+        const committed = await commitNewInvoices(this.db, invoices, indices.counters(), now).catch((error: unknown) => {
+          // The batch may have committed before its answer was lost: re-read the counters next time.
+          this.ledger = null;
+          throw error;
+        });
+        addNewInvoices(ledger, invoices, indices.counters());
+        await this.show(committed);
+      } catch (error) {
+        failed = error;
+      }
+    }
+    return decided.map((d): Settled<Outcome<CreatedInvoice>> => {
+      if (d.status === "rejected") return d;
+      if (!d.value.ok) return { status: "fulfilled", value: d.value };
+      if (failed !== null) return { status: "rejected", reason: failed };
+      return { status: "fulfilled", value: { ok: true, value: { id: d.value.value.id, address: d.value.value.address } } };
+    });
+  }
+
+  /** A create's own checks, then its address at the next free index of its key set (taken only once derived). */
+  private async decideInvoice({ userId, req }: QueuedCreate, indices: IndexAllocator, now: number): Promise<Outcome<Invoice>> {
+    if (!(await this.userExists(userId))) return { ok: false, failure: Failures.unknownUser };
+    const adapter = this.adapterFor(req.coin);
+    if (!adapter) return { ok: false, failure: Failures.coinNotEnabled(req.coin) };
+    // This object writes every key set of its user, so the ledger's copy is current.
+    // A token's invoices take their addresses from its chain's keys, and share its counter.
+    const keysCoin = keysCoinOf(req.coin);
+    const keySet = activeKeySet(await this.loadedLedger(userId), keysCoin);
+    if (!keySet) return { ok: false, failure: Failures.noKeys(keysCoin) };
+    const index = indices.peek(keySet);
+    const derived = adapter.deriveAddress(await this.keyring.opened(keySet), index);
+    indices.take(keySet);
+    return { ok: true, value: newInvoice(userId, req, keySet.id, index, derived, now) };
+  }
+
   /** Commits a decided change, then makes it visible: memory, alarm, subscribers. */
   private async commit(ledger: Ledger, change: Change): Promise<void> {
     const now = Date.now();
@@ -256,6 +269,11 @@ export class UserAccount extends DurableObject<Env> {
     }
     applyToLedger(ledger, change);
     pruneClosed(ledger, now - monitoringMs(this.env));
+    await this.show(committed);
+  }
+
+  /** After a commit reached memory: the alarm for the new deadlines, the events, the webhook deliveries. */
+  private async show(committed: Committed): Promise<void> {
     await this.armAlarm();
     this.publisher.publish(committed.events);
     await enqueueDeliveries(this.env.WEBHOOK_QUEUE, committed.deliveryIds);

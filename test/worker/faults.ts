@@ -1,5 +1,6 @@
 // Fault injection for worker tests: a real D1 database whose n-th operation (a statement run or a
-// batch) fails, so a test can break every await of a code path in turn and check what survives.
+// batch) fails, before it runs or after it ran (its answer lost), so a test can break every await of
+// a code path in turn and check what survives.
 
 const REAL = Symbol("real statement");
 const TERMINAL = new Set(["all", "raw", "run", "first"]);
@@ -9,16 +10,27 @@ export interface FaultyD1 {
   readonly db: D1Database;
   /** Operations run so far. */
   readonly operations: number;
-  /** Makes operation number `n` (counted from now, 1-based) fail; null never fails. */
+  /** Batches run so far (each is also an operation). */
+  readonly batches: number;
+  /** Makes operation number `n` (counted from now, 1-based) fail without running; null never fails. */
   failAt(n: number | null): void;
+  /** Makes operation number `n` (counted from now, 1-based) run, then fail as if its answer was lost. */
+  loseAnswerAt(n: number): void;
 }
 
 export function faultyD1(real: D1Database): FaultyD1 {
   let operations = 0;
-  let failing: number | null = null;
-  const step = (what: string) => {
+  let batches = 0;
+  let failing: { at: number; afterRunning: boolean } | null = null;
+  /** Counts one operation and runs it, failing it before or after as told. */
+  const step = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     operations += 1;
-    if (failing !== null && operations === failing) throw new Error(`injected D1 failure at operation ${operations} (${what})`);
+    const fails = failing !== null && operations === failing.at;
+    const failure = () => new Error(`injected D1 failure at operation ${operations} (${what})`);
+    if (fails && !failing!.afterRunning) throw failure();
+    const result = await run();
+    if (fails) throw failure();
+    return result;
   };
   const statement = (stmt: D1PreparedStatement): D1PreparedStatement =>
     new Proxy(stmt, {
@@ -26,10 +38,7 @@ export function faultyD1(real: D1Database): FaultyD1 {
         if (prop === REAL) return target;
         if (prop === "bind") return (...values: unknown[]) => statement(target.bind(...values));
         if (typeof prop === "string" && TERMINAL.has(prop)) {
-          return async (...args: unknown[]) => {
-            step(prop);
-            return (target as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args);
-          };
+          return (...args: unknown[]) => step(prop, async () => (target as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args));
         }
         const value = Reflect.get(target, prop) as unknown;
         return typeof value === "function" ? value.bind(target) : value;
@@ -39,9 +48,9 @@ export function faultyD1(real: D1Database): FaultyD1 {
     get(target, prop) {
       if (prop === "prepare") return (sql: string) => statement(target.prepare(sql));
       if (prop === "batch") {
-        return async (stmts: D1PreparedStatement[]) => {
-          step("batch");
-          return target.batch(stmts.map((s) => (s as unknown as Record<symbol, D1PreparedStatement>)[REAL] ?? s));
+        return (stmts: D1PreparedStatement[]) => {
+          batches += 1;
+          return step("batch", () => target.batch(stmts.map((s) => (s as unknown as Record<symbol, D1PreparedStatement>)[REAL] ?? s)));
         };
       }
       const value = Reflect.get(target, prop) as unknown;
@@ -53,8 +62,14 @@ export function faultyD1(real: D1Database): FaultyD1 {
     get operations() {
       return operations;
     },
+    get batches() {
+      return batches;
+    },
     failAt(n) {
-      failing = n === null ? null : operations + n;
+      failing = n === null ? null : { at: operations + n, afterRunning: false };
+    },
+    loseAnswerAt(n) {
+      failing = { at: operations + n, afterRunning: true };
     },
   };
 }

@@ -1,13 +1,16 @@
-// Writing a decided change to D1: the invoice rows, payment rows, one event per transition or new
-// payment and its webhook outbox rows, all in one atomic batch. Returns the logged events (with their
-// ids) to publish and the new deliveries to enqueue, once it committed.
+// Writing a decided change or a group of new invoices to D1: the invoice rows, payment rows or key set
+// counters, one event per transition, new payment or new invoice and its webhook outbox rows, all in
+// one atomic batch. Returns the logged events (with their ids) to publish and the new deliveries to
+// enqueue, once it committed.
 
-import type { Db } from "../../db/client";
+import { transaction, type Db } from "../../db/client";
 import { deliveryRowsStatement } from "../../db/deliveries";
 import { appendEventStatement } from "../../db/events";
-import { updateInvoiceStatement, upsertPaymentStatement } from "../../db/invoices";
+import { insertInvoiceStatement, updateInvoiceStatement, upsertPaymentStatement } from "../../db/invoices";
+import { bumpNextIndexStatement } from "../../db/key-sets";
 import { ApiError, Failures } from "../../domain/errors";
-import type { InvoiceEvent, NewEvent } from "../../domain/events";
+import { snapshotOf, type InvoiceEvent, type NewEvent } from "../../domain/events";
+import type { Invoice } from "../../domain/invoice";
 import { hasWrites, type Change } from "./apply";
 import type { Ledger } from "./ledger";
 
@@ -47,4 +50,20 @@ export async function commitChange(db: Db, ledger: Ledger, change: Change, now: 
     throw new ApiError(Failures.sqlTransaction, { cause });
   }
   return loggedEvents(change.events, results.slice(rows.length));
+}
+
+/**
+ * New invoices in one batch: their rows, each key set's counter moved once (`counters`: key set id ->
+ * next index), then one `invoice.created` event per invoice, in the invoices' order.
+ */
+export async function commitNewInvoices(db: Db, invoices: readonly Invoice[], counters: ReadonlyMap<number, number>, now: number): Promise<Committed> {
+  const rows = [
+    ...invoices.map((inv) => insertInvoiceStatement(db, inv, now)),
+    ...[...counters].map(([keySetId, nextIndex]) => bumpNextIndexStatement(db, keySetId, nextIndex, now)),
+  ];
+  const created = invoices.map((inv) => ({ type: "invoice.created" as const, invoice: snapshotOf(inv) }));
+  const results = await transaction("create invoices", () =>
+    db.batch([...rows, ...eventStatements(db, created, now)] as unknown as Parameters<Db["batch"]>[0]),
+  );
+  return loggedEvents(created, results.slice(rows.length));
 }

@@ -57,6 +57,18 @@ export function applyToLedger(ledger: Ledger, change: Change): void {
   for (const [coin, progress] of change.progress) ledger.progress.set(coin, progress);
 }
 
+/** Makes committed new invoices visible, with their key sets' new counters (key set id -> next index). */
+export function addNewInvoices(ledger: Ledger, invoices: readonly Invoice[], counters: ReadonlyMap<number, number>): void {
+  for (const inv of invoices) {
+    ledger.invoices.set(inv.id, inv);
+    ledger.payments.set(inv.id, []);
+  }
+  for (const [id, nextIndex] of counters) {
+    const keySet = ledger.keySets.get(id);
+    if (keySet) ledger.keySets.set(id, { ...keySet, nextIndex });
+  }
+}
+
 /** Closed invoices stay for the monitoring window (late payments), then leave memory. */
 export function pruneClosed(ledger: Ledger, horizon: number): void {
   for (const [id, inv] of ledger.invoices) {
