@@ -117,6 +117,29 @@ describe("ChainWatcher.tick", () => {
     expect(await shardQueue("account-fails")).toEqual([]);
   }, 30_000);
 
+  it("keeps confirming other merchants' payments while one merchant's account cannot take its batches", async () => {
+    const merchant = await freshMerchantUser(c);
+    const { paymentId } = await invoice(merchant, 1.5); // subaddress (0,1), 2 confirmations below
+    await E.DB.prepare("UPDATE invoices SET confirmations_required = 2 WHERE id = ?").bind(paymentId).run();
+    await reload(merchant);
+    const stuck = await merchantUser(c, randomXmrKeys());
+    await invoice(stuck, 1);
+    const chain = new ModelChain<ScanTx>();
+    chain.mine(3);
+    await tick("one-stuck", chain);
+    // The stuck merchant's sealed view key is damaged: its account fails every batch.
+    await E.DB.prepare("UPDATE key_sets SET sealed_secret = 'AAAA' || substr(sealed_secret, 5) WHERE user_id = ?").bind(stuck).run();
+    await reload(stuck);
+    chain.send(vectorTx("single_subaddress"));
+    chain.mine(1); // block 4 pays the merchant
+    await tick("one-stuck", chain).catch(() => undefined);
+    chain.mine(1); // block 5: the second confirmation
+    await tick("one-stuck", chain).catch(() => undefined);
+    await tick("one-stuck", chain).catch(() => undefined);
+    expect(await paymentsOf(paymentId)).toEqual([{ height: 4, amount: "1500000000000", in_time: 1 }]);
+    expect(await statusOf(paymentId)).toBe(InvoiceStatus.Confirmed);
+  }, 30_000);
+
   it("never expires an invoice whose in-time payment is in a step its account could not take yet", async () => {
     const merchant = await freshMerchantUser(c);
     const { paymentId } = await invoice(merchant, 1.5);
