@@ -22,6 +22,7 @@ import { deleteChunked, getChunked, putChunked } from "./chunked-storage";
 import { NodeWait } from "./node-wait";
 import { retryDelayMs } from "./retry-delay";
 import { SerialQueue } from "./serial";
+import { countTicks } from "./tick-stats";
 
 /**
  * Following a node block by block: catch-up after downtime proceeds over several ticks of 20 blocks, the
@@ -66,6 +67,7 @@ export class ChainWatcher extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = database(env.DB);
+    countTicks(this, ctx, env); // BENCH_COUNTERS=true only (bench/scale.ts): one log line per alarm
   }
 
   /** Idempotent "make sure you are polling": called on invoice creation and by the cron watchdog. */
