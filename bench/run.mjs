@@ -11,6 +11,7 @@ const benches = [
   { name: "api", file: "bench/api.ts" },
   { name: "xmr-scan", file: "bench/xmr-scan.ts" },
   { name: "webhooks", file: "bench/webhooks.ts" },
+  { name: "scale", file: "bench/scale.ts" },
 ];
 
 const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false" };

@@ -24,6 +24,7 @@ import { NodeWait } from "./node-wait";
 import { retryDelayMs } from "./retry-delay";
 import { SerialQueue } from "./serial";
 import { byShard, shardCount, shardOf } from "./shards";
+import { countTicks } from "./tick-stats";
 
 /**
  * Following a node block by block: catch-up after downtime proceeds over several ticks of 20 blocks, the
@@ -68,6 +69,7 @@ export class ChainWatcher extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = database(env.DB);
+    countTicks(this, ctx, env); // BENCH_COUNTERS=true only (bench/scale.ts): one log line per alarm
   }
 
   /** Idempotent "make sure you are polling": called on invoice creation and by the cron watchdog. */

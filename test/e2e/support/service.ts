@@ -34,7 +34,12 @@ export interface Service {
   close(): Promise<void>;
 }
 
-export async function startService(settings: Record<string, string>): Promise<Service> {
+export interface ServiceOptions {
+  /** Every chunk the worker prints (stdout and stderr), as it comes: benches read log lines from it. */
+  onOutput?: (text: string) => void;
+}
+
+export async function startService(settings: Record<string, string>, opts: ServiceOptions = {}): Promise<Service> {
   const dir = mkdtempSync(join(tmpdir(), "edgepay-e2e-"));
   // A config of its own beside its own .dev.vars: a developer's .dev.vars never leaks in.
   const config = readFileSync(join(ROOT, "wrangler.toml"), "utf8")
@@ -65,8 +70,13 @@ export async function startService(settings: Record<string, string>): Promise<Se
       detached: true, // its own process group: killing it takes workerd along
       stdio: ["ignore", "pipe", "pipe"],
     });
-    child.stdout!.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
-    child.stderr!.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
+    const output = (d: Buffer) => {
+      const text = d.toString();
+      log = (log + text).slice(-20_000);
+      opts.onOutput?.(text);
+    };
+    child.stdout!.on("data", output);
+    child.stderr!.on("data", output);
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
       try {
