@@ -1,54 +1,105 @@
-// Monero view-key scanning throughput: src/chains/xmr/scan.ts against a naive scanner built from
-// noble's constant-time Point.multiply with no view-tag shortcut, on the regtest vector transactions.
+// Monero view-key scanning throughput: src/chains/xmr/scan.ts (curve.ts arithmetic) against two
+// scanners on stock @noble/curves points, same txs, same 1000 watched subaddresses, same results:
+// - "stock noble", the fair baseline: scanTransaction's algorithm step for step (one derivation per
+//   distinct tx key, Point.fromHex(R).multiplyUnsafe(a).clearCofactor(); the view tag before any
+//   per-output curve work; P - Hs·G, the subaddress lookup and the commitment check on a tag match),
+//   so ours/stock is what the hand-written curve arithmetic buys;
+// - "naive": noble's constant-time Point.multiply and no view tags, the code one writes first.
+// Inputs: the regtest vector txs (many outputs pay the merchant); the same with view tags stripped
+// (pre-HF15 shape); the same under a view key that owns none of them (a merchant's view of mainnet:
+// a derivation and a tag hash per output, nothing more). Before timing, the three must agree on every
+// tx. Runs are interleaved round by round, after a warm-up, so background load hits all alike;
+// it prints figures and the issue's 3x-over-stock target, it asserts no timings.
 //
-// Run (Node 22 and tsx from node_modules; about 12 s): `npm run bench` runs it with the others, or
+// Run (Node 22 and tsx from node_modules; about 28 s): `npm run bench` runs it with the others, or
 //   PATH=$PWD/node_modules/.bin:$PATH tsx bench/xmr-scan.ts
 
 import { readFileSync } from "node:fs";
 import { bytesToNumberLE } from "@noble/curves/utils.js";
 import { concatBytes } from "@noble/hashes/utils.js";
-import { bytesToHex, hashToScalar, hexToBytes, keccak256, parsePrivateViewKey, parsePublicSpendKey, Point, scalarToBytes, varint } from "../src/chains/xmr/keys";
+import { bytesToHex, derivationToScalar, deriveViewTag, hashToScalar, hexToBytes, keccak256, parsePrivateViewKey, parsePublicSpendKey, Point, scalarToBytes } from "../src/chains/xmr/keys";
 import { AMOUNT_GENERATOR } from "../src/chains/xmr/curve";
 import { scanTransaction, type OwnedOutput } from "../src/chains/xmr/scan";
 import { deriveSubaddress } from "../src/chains/xmr/subaddress";
-import { parseScanTx, type ScanTx } from "../src/chains/xmr/tx";
+import { parseScanTx, type ScanOutput, type ScanTx } from "../src/chains/xmr/tx";
 
 const WATCHED = 1000;
-const SECONDS_PER_RUN = 3;
+const SECONDS_PER_RUN = 2; // per scanner and input, split into ROUNDS interleaved slices
+const ROUNDS = 6;
+const WARM_UP_SECONDS = 1;
+const TARGET = 3; // the issue's goal: ours at least 3x the stock-noble scanner, view tags on
+
+type Scanner = <T>(tx: ScanTx, viewKey: Uint8Array, spendKeys: ReadonlyMap<string, T>) => OwnedOutput<T>[];
+
+const HEX32 = /^[0-9a-f]{64}$/;
+const AMOUNT_SALT = new TextEncoder().encode("amount");
+const MASK_SALT = new TextEncoder().encode("commitment_mask");
+
+// scanTransaction step for step (same checks, early exits and results), with stock noble points
+// where it calls curve.ts. The derivation is a·R then the cofactor 8, not (8a mod l)·R: the two
+// cost the same, and only the first equals Monero's 8·(a·R) when R carries a torsion component.
+// Every scalar here is public or the recipient's own (Hs, masks, amounts), so noble's variable-time
+// multiplyUnsafe is the right call, as curve.ts is variable time; on G it also uses noble's
+// precomputed table without the scalar blinding of Point.BASE.multiply, about twice as fast.
+function stockNobleScan<T>(tx: ScanTx, viewKey: Uint8Array, spendKeys: ReadonlyMap<string, T>): OwnedOutput<T>[] {
+  if (viewKey.length !== 32) throw new RangeError("stockNobleScan: the private view key must be 32 bytes");
+  if (tx.unlockTime !== 0n && tx.coinbase !== true) return [];
+  if (spendKeys.size === 0 || tx.outputs.length === 0) return [];
+  const a = bytesToNumberLE(viewKey);
+
+  const derivations = new Map<string, Uint8Array | null>();
+  const derive = (txPubKey: string): Uint8Array | null => {
+    let derivation = derivations.get(txPubKey);
+    if (derivation === undefined) {
+      derivation = HEX32.test(txPubKey) ? orNull(() => Point.fromHex(txPubKey).multiplyUnsafe(a).clearCofactor().toBytes()) : null;
+      derivations.set(txPubKey, derivation);
+    }
+    return derivation;
+  };
+  const mainDerivations = [...new Set(tx.txPubKeys)].map(derive);
+
+  const found: OwnedOutput<T>[] = [];
+  const seen = new Set<string>();
+  tx.outputs.forEach((output, index) => {
+    const additional = tx.additionalPubKeys[index];
+    const candidates = additional === undefined ? mainDerivations : [...mainDerivations, derive(additional)];
+    const tag = output.viewTag === undefined ? undefined : parseInt(output.viewTag, 16);
+    for (const derivation of candidates) {
+      if (derivation === null) continue;
+      if (tag !== undefined && deriveViewTag(derivation, index) !== tag) continue;
+      const shared = derivationToScalar(derivation, index);
+      const spendKey = HEX32.test(output.key) ? orNull(() => Point.fromHex(output.key).subtract(Point.BASE.multiplyUnsafe(shared)).toHex()) : null;
+      if (spendKey === null || !spendKeys.has(spendKey)) continue;
+      const amount = decodeAmount(tx.rctType, output, scalarToBytes(shared), stockCommitment);
+      if (amount === null) continue;
+      if (!seen.has(output.key)) {
+        seen.add(output.key);
+        found.push({ outputIndex: index, outputKey: output.key, amount, owner: spendKeys.get(spendKey)! });
+      }
+      return;
+    }
+  });
+  return found;
+}
 
 // The naive way: 8·a·R with the constant-time multiply, then P - Hs·G for every output (tags
-// ignored), all through noble points; the same amount decryption and commitment check.
+// ignored), all through noble's constant-time multiply; the same amount decryption and check.
 function naiveScan<T>(tx: ScanTx, viewKey: Uint8Array, spendKeys: ReadonlyMap<string, T>): OwnedOutput<T>[] {
   if (tx.unlockTime !== 0n && tx.coinbase !== true) return [];
   const a = bytesToNumberLE(viewKey);
-  const derive = (hex: string): Uint8Array | null => {
-    try {
-      return Point.fromHex(hex).multiply(a).clearCofactor().toBytes();
-    } catch {
-      return null;
-    }
-  };
+  const derive = (hex: string) => orNull(() => Point.fromHex(hex).multiply(a).clearCofactor().toBytes());
   const main = tx.txPubKeys.map(derive);
   const found: OwnedOutput<T>[] = [];
   tx.outputs.forEach((output, index) => {
     const extra = tx.additionalPubKeys[index];
     for (const derivation of extra === undefined ? main : [...main, derive(extra)]) {
       if (derivation === null) continue;
-      const shared = hashToScalar(derivation, varint(index));
+      const shared = derivationToScalar(derivation, index);
       const spendKey = Point.fromHex(output.key).subtract(Point.BASE.multiply(shared)).toHex();
       const owner = spendKeys.get(spendKey);
       if (owner === undefined) continue;
-      let amount = output.amount;
-      if (tx.rctType !== 0) {
-        const s = scalarToBytes(shared);
-        const pad = keccak256(concatBytes(new TextEncoder().encode("amount"), s));
-        const enc = hexToBytes(output.ecdhAmount!);
-        amount = 0n;
-        for (let k = 7; k >= 0; k--) amount = (amount << 8n) | BigInt(enc[k]! ^ pad[k]!);
-        const mask = hashToScalar(new TextEncoder().encode("commitment_mask"), s);
-        const c = Point.BASE.multiply(mask).add(amount === 0n ? Point.ZERO : AMOUNT_GENERATOR.multiply(amount));
-        if (c.toHex() !== output.commitment) continue;
-      }
+      const amount = decodeAmount(tx.rctType, output, scalarToBytes(shared), naiveCommitment);
+      if (amount === null) continue;
       found.push({ outputIndex: index, outputKey: output.key, amount, owner });
       return;
     }
@@ -56,18 +107,46 @@ function naiveScan<T>(tx: ScanTx, viewKey: Uint8Array, spendKeys: ReadonlyMap<st
   return found;
 }
 
-function throughput(name: string, txs: ScanTx[], scan: (tx: ScanTx) => unknown): number {
-  for (const tx of txs) scan(tx); // warm up the JIT
-  let scanned = 0;
-  const start = performance.now();
-  while (performance.now() - start < SECONDS_PER_RUN * 1000) {
-    for (const tx of txs) scan(tx);
-    scanned += txs.length;
+const stockCommitment = (mask: bigint, amount: bigint): string =>
+  Point.BASE.multiplyUnsafe(mask).add(AMOUNT_GENERATOR.multiplyUnsafe(amount)).toHex();
+const naiveCommitment = (mask: bigint, amount: bigint): string =>
+  Point.BASE.multiply(mask).add(amount === 0n ? Point.ZERO : AMOUNT_GENERATOR.multiply(amount)).toHex();
+
+/** scan.ts's decodeAmount (not exported) with the commitment mask·G + amount·H computed by `commit`. */
+function decodeAmount(rctType: number, output: ScanOutput, shared: Uint8Array, commit: (mask: bigint, amount: bigint) => string): bigint | null {
+  if (rctType === 0) return output.amount;
+  const { ecdhAmount, ecdhMask, commitment } = output;
+  if (ecdhAmount === undefined || commitment === undefined) return null;
+  let mask: bigint;
+  let amount: bigint;
+  if (rctType >= 4) {
+    if (!/^[0-9a-f]{16}$/.test(ecdhAmount)) return null;
+    const pad = keccak256(concatBytes(AMOUNT_SALT, shared));
+    const encrypted = hexToBytes(ecdhAmount);
+    amount = 0n;
+    for (let k = 7; k >= 0; k--) amount = (amount << 8n) | BigInt(encrypted[k]! ^ pad[k]!);
+    mask = hashToScalar(MASK_SALT, shared);
+  } else {
+    if (ecdhMask === undefined || !HEX32.test(ecdhAmount) || !HEX32.test(ecdhMask)) return null;
+    const maskOffset = hashToScalar(shared);
+    const amountOffset = hashToScalar(scalarToBytes(maskOffset));
+    mask = Point.Fn.create(bytesToNumberLE(hexToBytes(ecdhMask)) - maskOffset);
+    amount = Point.Fn.create(bytesToNumberLE(hexToBytes(ecdhAmount)) - amountOffset);
+    if (amount >= 2n ** 64n) return null;
   }
-  const perSecond = scanned / ((performance.now() - start) / 1000);
-  console.log(`${name.padEnd(44)} ${perSecond.toFixed(0).padStart(6)} tx/s  (${(1e6 / perSecond).toFixed(0)} µs/tx)`);
-  return perSecond;
+  return commit(mask, amount) === commitment ? amount : null;
 }
+
+/** noble throws on bytes that are not a point; the scanners skip such keys instead. */
+function orNull<R>(f: () => R): R | null {
+  try {
+    return f();
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 const vectors = JSON.parse(readFileSync(new URL("../test/vectors/xmr.json", import.meta.url), "utf8"));
 const regtest = vectors.regtest;
@@ -75,31 +154,117 @@ const merchant = regtest.merchant;
 const viewKey = parsePrivateViewKey(merchant.private_view_key)!;
 const keys = { privateViewKey: viewKey, publicSpendKey: parsePublicSpendKey(merchant.public_spend_key)! };
 
-const txs: ScanTx[] = [];
+const tagged: ScanTx[] = [];
 for (const t of [...regtest.transactions, ...regtest.negative, regtest.coinbase]) {
   const entry = t.daemon_get_transactions.txs[0];
-  txs.push(parseScanTx(entry.tx_hash, JSON.parse(entry.as_json)));
+  tagged.push(parseScanTx(entry.tx_hash, JSON.parse(entry.as_json)));
 }
 for (const block of Object.values<any>(regtest.blocks)) {
-  txs.push(parseScanTx(block.result.miner_tx_hash, JSON.parse(block.result.json).miner_tx));
+  tagged.push(parseScanTx(block.result.miner_tx_hash, JSON.parse(block.result.json).miner_tx));
 }
-const untagged = txs.map((tx) => ({ ...tx, outputs: tx.outputs.map(({ viewTag: _, ...rest }) => rest) }));
+const untagged = tagged.map((tx) => ({ ...tx, outputs: tx.outputs.map(({ viewTag: _, ...rest }) => rest) }));
 
 const indices: [number, number][] = [[0, 0], ...merchant.subaddresses.map((s: any): [number, number] => [s.major, s.minor])];
 for (let minor = 2000; indices.length < WATCHED; minor++) indices.push([0, minor]);
 const watched = new Map(indices.map(([major, minor]) => [bytesToHex(deriveSubaddress(keys, major, minor, "mainnet").spendKey), `${major}/${minor}`]));
 
-const outputs = txs.reduce((n, tx) => n + tx.outputs.length, 0);
-const keysPerTx = txs.reduce((n, tx) => n + new Set([...tx.txPubKeys, ...tx.additionalPubKeys]).size, 0);
-console.log(`${txs.length} regtest txs (${outputs} outputs, ${keysPerTx} tx public keys), ${watched.size} watched subaddresses`);
+// Most txs on chain pay someone else: the same txs under another view key (scalarToBytes of a hash
+// below l, so a valid key) make every output fail at its view tag, as they mostly do on mainnet.
+const foreignViewKey = scalarToBytes(hashToScalar(new TextEncoder().encode("xmr-scan bench: a view key that owns nothing")));
 
-const show = (found: OwnedOutput<string>[][]) => JSON.stringify(found, (_, v) => (typeof v === "bigint" ? `${v}` : v));
-const expected = show(txs.map((tx) => scanTransaction(tx, viewKey, watched)));
-if (show(untagged.map((tx) => scanTransaction(tx, viewKey, watched))) !== expected || show(txs.map((tx) => naiveScan(tx, viewKey, watched))) !== expected) {
-  throw new Error("the scanners disagree");
+// Every scanner must find exactly what scanTransaction finds on the tagged txs, with or without
+// tags, and nothing under the foreign view key; a disagreement stops the bench before any timing.
+const show = (found: OwnedOutput<string>[]) => JSON.stringify(found, (_, v) => (typeof v === "bigint" ? `${v}` : v));
+const expected = tagged.map((tx) => show(scanTransaction(tx, viewKey, watched)));
+const scanners: [string, Scanner][] = [["scanTransaction", scanTransaction], ["stockNobleScan", stockNobleScan], ["naiveScan", naiveScan]];
+for (const [name, scan] of scanners) {
+  for (const [input, txs] of [["tagged", tagged], ["untagged", untagged]] as const) {
+    txs.forEach((tx, i) => {
+      const got = show(scan(tx, viewKey, watched));
+      if (got !== expected[i]) throw new Error(`${name} disagrees with scanTransaction on ${input} tx ${tx.hash}:\n  got      ${got}\n  expected ${expected[i]}`);
+    });
+  }
+  for (const tx of tagged) {
+    const got = show(scan(tx, foreignViewKey, watched));
+    if (got !== "[]") throw new Error(`${name} finds outputs with a view key that owns none, in tx ${tx.hash}: ${got}`);
+  }
 }
 
-const tagged = throughput("scanTransaction, view tags", txs, (tx) => scanTransaction(tx, viewKey, watched));
-const noTags = throughput("scanTransaction, view tags stripped", untagged, (tx) => scanTransaction(tx, viewKey, watched));
-const naive = throughput("naive (Point.multiply, tags ignored)", txs, (tx) => naiveScan(tx, viewKey, watched));
-console.log(`speed-up: ${(tagged / naive).toFixed(1)}x with view tags, ${(noTags / naive).toFixed(1)}x without`);
+// What was measured: the per-output work hangs on how many (output, derivation) pairs pass the tag.
+const derivationOf = (hex: string) => Point.fromHex(hex).multiplyUnsafe(bytesToNumberLE(viewKey)).clearCofactor().toBytes();
+let outputs = 0, withTags = 0, pairs = 0, tagHits = 0;
+for (const tx of tagged) {
+  const main = [...new Set(tx.txPubKeys)];
+  tx.outputs.forEach((output, index) => {
+    outputs++;
+    const additional = tx.additionalPubKeys[index];
+    for (const key of additional === undefined ? main : [...main, additional]) {
+      pairs++;
+      if (output.viewTag === undefined) continue;
+      if (deriveViewTag(derivationOf(key), index) === parseInt(output.viewTag, 16)) tagHits++;
+    }
+    if (output.viewTag !== undefined) withTags++;
+  });
+}
+const distinctKeys = tagged.reduce((n, tx) => n + new Set([...tx.txPubKeys, ...tx.additionalPubKeys]).size, 0);
+const additionalKeys = tagged.reduce((n, tx) => n + tx.additionalPubKeys.length, 0);
+const coinbase = tagged.filter((tx) => tx.coinbase === true).length;
+const rctTypes = [...new Set(tagged.map((tx) => tx.rctType))].sort().join(", ");
+const owned = expected.reduce((n, found) => n + JSON.parse(found).length, 0);
+console.log(`${tagged.length} regtest txs (${coinbase} coinbase; RingCT types ${rctTypes}), ${outputs} outputs (${withTags} with view tags), ${owned} of them owned`);
+console.log(`${distinctKeys} distinct tx public keys (${additionalKeys} additional), ${pairs} (output, derivation) pairs, ${tagHits} pass the view tag`);
+console.log(`${watched.size} watched subaddresses; all three scanners find the same ${owned} outputs with or without tags, and none under a foreign view key\n`);
+
+interface Run {
+  txs: ScanTx[];
+  scan: (tx: ScanTx) => unknown;
+  scanned: number;
+  ms: number;
+  perRound: number[];
+}
+
+/** Scans `run.txs` over and over for at least `seconds`; returns txs scanned and milliseconds. */
+function scanFor(run: Run, seconds: number): { scanned: number; ms: number } {
+  let scanned = 0;
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    for (const tx of run.txs) run.scan(tx);
+    scanned += run.txs.length;
+  }
+  return { scanned, ms: performance.now() - start };
+}
+
+const run = (txs: ScanTx[], key: Uint8Array, scan: Scanner): Run => ({ txs, scan: (tx) => scan(tx, key, watched), scanned: 0, ms: 0, perRound: [] });
+const rows = [
+  { input: "vector txs, view tags", ours: run(tagged, viewKey, scanTransaction), stock: run(tagged, viewKey, stockNobleScan), naive: run(tagged, viewKey, naiveScan) },
+  { input: "vector txs, tags stripped", ours: run(untagged, viewKey, scanTransaction), stock: run(untagged, viewKey, stockNobleScan), naive: undefined },
+  { input: "none owned, view tags", ours: run(tagged, foreignViewKey, scanTransaction), stock: run(tagged, foreignViewKey, stockNobleScan), naive: run(tagged, foreignViewKey, naiveScan) },
+];
+const runs = rows.flatMap((row) => [row.ours, row.stock, ...(row.naive === undefined ? [] : [row.naive])]);
+for (const r of runs) scanFor(r, WARM_UP_SECONDS); // let the JIT settle every scanner first
+for (let round = 0; round < ROUNDS; round++) {
+  // A different run goes first each round, so none always pays for the garbage of the same other.
+  for (let k = 0; k < runs.length; k++) {
+    const r = runs[(round + k) % runs.length]!;
+    const { scanned, ms } = scanFor(r, SECONDS_PER_RUN / ROUNDS);
+    r.scanned += scanned;
+    r.ms += ms;
+    r.perRound.push(scanned / (ms / 1000));
+  }
+}
+
+const rate = (r: Run) => r.scanned / (r.ms / 1000);
+// tx/s over all rounds, and half the range of the per-round rates as a rough error bar.
+const cell = (r: Run | undefined) => {
+  if (r === undefined) return "—".padStart(6).padEnd(13);
+  const spread = (Math.max(...r.perRound) - Math.min(...r.perRound)) / 2 / rate(r);
+  return `${rate(r).toFixed(0).padStart(6)} ±${(100 * spread).toFixed(0).padStart(2)}%`.padEnd(13);
+};
+const ratio = (a: Run, b: Run | undefined) => (b === undefined ? "—" : `${(rate(a) / rate(b)).toFixed(2)}x`).padStart(10);
+console.log(`txs/s (±: half the spread of ${ROUNDS} interleaved rounds of ${(SECONDS_PER_RUN / ROUNDS).toFixed(2)} s)`);
+console.log(`${"input".padEnd(27)}${"ours".padEnd(13)}${"stock noble".padEnd(13)}${"naive".padEnd(13)}${"ours/stock".padStart(10)}${"ours/naive".padStart(12)}`);
+for (const row of rows) {
+  console.log(`${row.input.padEnd(27)}${cell(row.ours)}${cell(row.stock)}${cell(row.naive)}${ratio(row.ours, row.stock)}  ${ratio(row.ours, row.naive)}`);
+}
+const vsStock = rate(rows[0]!.ours) / rate(rows[0]!.stock);
+console.log(`\ntarget ${TARGET}x stock noble on the vector txs with view tags: ${vsStock >= TARGET ? "met" : "NOT met"} (${vsStock.toFixed(2)}x)`);
