@@ -16,12 +16,11 @@
 
 import { readFileSync } from "node:fs";
 import { bytesToNumberLE } from "@noble/curves/utils.js";
-import { concatBytes } from "@noble/hashes/utils.js";
-import { bytesToHex, derivationToScalar, deriveViewTag, hashToScalar, hexToBytes, keccak256, parsePrivateViewKey, parsePublicSpendKey, Point, scalarToBytes } from "../src/chains/xmr/keys";
+import { bytesToHex, derivationToScalar, deriveViewTag, hashToScalar, parsePrivateViewKey, parsePublicSpendKey, Point, scalarToBytes } from "../src/chains/xmr/keys";
 import { AMOUNT_GENERATOR } from "../src/chains/xmr/curve";
-import { scanTransaction, type OwnedOutput } from "../src/chains/xmr/scan";
+import { decodeAmount, scanTransaction, type OwnedOutput, type ScanCurve } from "../src/chains/xmr/scan";
 import { deriveSubaddress } from "../src/chains/xmr/subaddress";
-import { parseScanTx, type ScanOutput, type ScanTx } from "../src/chains/xmr/tx";
+import { parseScanTx, type ScanTx } from "../src/chains/xmr/tx";
 
 const WATCHED = 1000;
 const SECONDS_PER_RUN = 2; // per scanner and input, split into ROUNDS interleaved slices
@@ -31,56 +30,19 @@ const TARGET = 3; // the issue's goal: ours at least 3x the stock-noble scanner,
 
 type Scanner = <T>(tx: ScanTx, viewKey: Uint8Array, spendKeys: ReadonlyMap<string, T>) => OwnedOutput<T>[];
 
-const HEX32 = /^[0-9a-f]{64}$/;
-const AMOUNT_SALT = new TextEncoder().encode("amount");
-const MASK_SALT = new TextEncoder().encode("commitment_mask");
 
-// scanTransaction step for step (same checks, early exits and results), with stock noble points
-// where it calls curve.ts. The derivation is a·R then the cofactor 8, not (8a mod l)·R: the two
-// cost the same, and only the first equals Monero's 8·(a·R) when R carries a torsion component.
-// Every scalar here is public or the recipient's own (Hs, masks, amounts), so noble's variable-time
-// multiplyUnsafe is the right call, as curve.ts is variable time; on G it also uses noble's
-// precomputed table without the scalar blinding of Point.BASE.multiply, about twice as fast.
-function stockNobleScan<T>(tx: ScanTx, viewKey: Uint8Array, spendKeys: ReadonlyMap<string, T>): OwnedOutput<T>[] {
-  if (viewKey.length !== 32) throw new RangeError("stockNobleScan: the private view key must be 32 bytes");
-  if (tx.unlockTime !== 0n && tx.coinbase !== true) return [];
-  if (spendKeys.size === 0 || tx.outputs.length === 0) return [];
-  const a = bytesToNumberLE(viewKey);
-
-  const derivations = new Map<string, Uint8Array | null>();
-  const derive = (txPubKey: string): Uint8Array | null => {
-    let derivation = derivations.get(txPubKey);
-    if (derivation === undefined) {
-      derivation = HEX32.test(txPubKey) ? orNull(() => Point.fromHex(txPubKey).multiplyUnsafe(a).clearCofactor().toBytes()) : null;
-      derivations.set(txPubKey, derivation);
-    }
-    return derivation;
-  };
-  const mainDerivations = [...new Set(tx.txPubKeys)].map(derive);
-
-  const found: OwnedOutput<T>[] = [];
-  const seen = new Set<string>();
-  tx.outputs.forEach((output, index) => {
-    const additional = tx.additionalPubKeys[index];
-    const candidates = additional === undefined ? mainDerivations : [...mainDerivations, derive(additional)];
-    const tag = output.viewTag === undefined ? undefined : parseInt(output.viewTag, 16);
-    for (const derivation of candidates) {
-      if (derivation === null) continue;
-      if (tag !== undefined && deriveViewTag(derivation, index) !== tag) continue;
-      const shared = derivationToScalar(derivation, index);
-      const spendKey = HEX32.test(output.key) ? orNull(() => Point.fromHex(output.key).subtract(Point.BASE.multiplyUnsafe(shared)).toHex()) : null;
-      if (spendKey === null || !spendKeys.has(spendKey)) continue;
-      const amount = decodeAmount(tx.rctType, output, scalarToBytes(shared), stockCommitment);
-      if (amount === null) continue;
-      if (!seen.has(output.key)) {
-        seen.add(output.key);
-        found.push({ outputIndex: index, outputKey: output.key, amount, owner: spendKeys.get(spendKey)! });
-      }
-      return;
-    }
-  });
-  return found;
-}
+// scanTransaction itself, with stock noble points where it calls curve.ts: the same checks, early
+// exits and results by construction. The derivation is a·R then the cofactor 8, not (8a mod l)·R:
+// the two cost the same, and only the first equals Monero's 8·(a·R) when R carries a torsion
+// component. Every scalar here is public or the recipient's own (Hs, masks, amounts), so noble's
+// variable-time multiplyUnsafe is the right call, as curve.ts is variable time; on G it also uses
+// noble's precomputed table without the scalar blinding of Point.BASE.multiply, about twice as fast.
+const STOCK_NOBLE: ScanCurve = {
+  derivation: (R, viewKey) => orNull(() => Point.fromBytes(R).multiplyUnsafe(bytesToNumberLE(viewKey)).clearCofactor().toBytes()),
+  spendKey: (P, shared) => orNull(() => Point.fromBytes(P).subtract(Point.BASE.multiplyUnsafe(shared)).toBytes()),
+  commitment: (mask, amount) => Point.BASE.multiplyUnsafe(mask).add(AMOUNT_GENERATOR.multiplyUnsafe(amount)).toBytes(),
+};
+const stockNobleScan: Scanner = (tx, viewKey, spendKeys) => scanTransaction(tx, viewKey, spendKeys, STOCK_NOBLE);
 
 // The naive way: 8·a·R with the constant-time multiply, then P - Hs·G for every output (tags
 // ignored), all through noble's constant-time multiply; the same amount decryption and check.
@@ -98,7 +60,7 @@ function naiveScan<T>(tx: ScanTx, viewKey: Uint8Array, spendKeys: ReadonlyMap<st
       const spendKey = Point.fromHex(output.key).subtract(Point.BASE.multiply(shared)).toHex();
       const owner = spendKeys.get(spendKey);
       if (owner === undefined) continue;
-      const amount = decodeAmount(tx.rctType, output, scalarToBytes(shared), naiveCommitment);
+      const amount = decodeAmount(tx.rctType, output, scalarToBytes(shared), NAIVE);
       if (amount === null) continue;
       found.push({ outputIndex: index, outputKey: output.key, amount, owner });
       return;
@@ -107,37 +69,12 @@ function naiveScan<T>(tx: ScanTx, viewKey: Uint8Array, spendKeys: ReadonlyMap<st
   return found;
 }
 
-const stockCommitment = (mask: bigint, amount: bigint): string =>
-  Point.BASE.multiplyUnsafe(mask).add(AMOUNT_GENERATOR.multiplyUnsafe(amount)).toHex();
-const naiveCommitment = (mask: bigint, amount: bigint): string =>
-  Point.BASE.multiply(mask).add(amount === 0n ? Point.ZERO : AMOUNT_GENERATOR.multiply(amount)).toHex();
+/** The naive scanner's commitment check: noble's constant-time multiply (the rest of the curve is unused by decodeAmount). */
+const NAIVE: ScanCurve = {
+  ...STOCK_NOBLE,
+  commitment: (mask, amount) => Point.BASE.multiply(mask).add(amount === 0n ? Point.ZERO : AMOUNT_GENERATOR.multiply(amount)).toBytes(),
+};
 
-/** scan.ts's decodeAmount (not exported) with the commitment mask·G + amount·H computed by `commit`. */
-function decodeAmount(rctType: number, output: ScanOutput, shared: Uint8Array, commit: (mask: bigint, amount: bigint) => string): bigint | null {
-  if (rctType === 0) return output.amount;
-  const { ecdhAmount, ecdhMask, commitment } = output;
-  if (ecdhAmount === undefined || commitment === undefined) return null;
-  let mask: bigint;
-  let amount: bigint;
-  if (rctType >= 4) {
-    if (!/^[0-9a-f]{16}$/.test(ecdhAmount)) return null;
-    const pad = keccak256(concatBytes(AMOUNT_SALT, shared));
-    const encrypted = hexToBytes(ecdhAmount);
-    amount = 0n;
-    for (let k = 7; k >= 0; k--) amount = (amount << 8n) | BigInt(encrypted[k]! ^ pad[k]!);
-    mask = hashToScalar(MASK_SALT, shared);
-  } else {
-    if (ecdhMask === undefined || !HEX32.test(ecdhAmount) || !HEX32.test(ecdhMask)) return null;
-    const maskOffset = hashToScalar(shared);
-    const amountOffset = hashToScalar(scalarToBytes(maskOffset));
-    mask = Point.Fn.create(bytesToNumberLE(hexToBytes(ecdhMask)) - maskOffset);
-    amount = Point.Fn.create(bytesToNumberLE(hexToBytes(ecdhAmount)) - amountOffset);
-    if (amount >= 2n ** 64n) return null;
-  }
-  return commit(mask, amount) === commitment ? amount : null;
-}
-
-/** noble throws on bytes that are not a point; the scanners skip such keys instead. */
 function orNull<R>(f: () => R): R | null {
   try {
     return f();

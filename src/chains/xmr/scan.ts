@@ -15,6 +15,18 @@ export interface OwnedOutput<T> {
   owner: T;
 }
 
+/** The curve arithmetic a scan needs: curve.ts's; bench/xmr-scan passes stock noble's to compare the same algorithm. */
+export interface ScanCurve {
+  /** 8·a·R, or null when R is not a point. */
+  derivation(txPublicKey: Uint8Array, privateViewKey: Uint8Array): Uint8Array | null;
+  /** P − shared·G, or null when P is not a point. */
+  spendKey(outputKey: Uint8Array, shared: bigint): Uint8Array | null;
+  /** mask·G + amount·H. */
+  commitment(mask: bigint, amount: bigint): Uint8Array;
+}
+
+const CURVE: ScanCurve = { derivation: generateKeyDerivation, spendKey: deriveSubaddressPublicKey, commitment: amountCommitment };
+
 const AMOUNT_SALT = new TextEncoder().encode("amount");
 const MASK_SALT = new TextEncoder().encode("commitment_mask");
 const HEX32 = /^[0-9a-f]{64}$/;
@@ -39,6 +51,7 @@ export function scanTransaction<T>(
   tx: ScanTx,
   privateViewKey: Uint8Array,
   spendKeys: ReadonlyMap<string, T>,
+  curve: ScanCurve = CURVE,
 ): OwnedOutput<T>[] {
   if (privateViewKey.length !== 32) throw new RangeError("scanTransaction: the private view key must be 32 bytes");
   if (tx.unlockTime !== 0n && tx.coinbase !== true) return [];
@@ -48,7 +61,7 @@ export function scanTransaction<T>(
   const derive = (txPubKey: string): Uint8Array | null => {
     let derivation = derivations.get(txPubKey);
     if (derivation === undefined) {
-      derivation = HEX32.test(txPubKey) ? generateKeyDerivation(hexToBytes(txPubKey), privateViewKey) : null;
+      derivation = HEX32.test(txPubKey) ? curve.derivation(hexToBytes(txPubKey), privateViewKey) : null;
       derivations.set(txPubKey, derivation);
     }
     return derivation;
@@ -65,9 +78,9 @@ export function scanTransaction<T>(
       if (derivation === null) continue;
       if (tag !== undefined && deriveViewTag(derivation, index) !== tag) continue;
       const shared = derivationToScalar(derivation, index);
-      const spendKey = recoverSpendKey(output.key, shared);
+      const spendKey = recoverSpendKey(curve, output.key, shared);
       if (spendKey === null || !spendKeys.has(spendKey)) continue;
-      const amount = decodeAmount(tx.rctType, output, scalarToBytes(shared));
+      const amount = decodeAmount(tx.rctType, output, scalarToBytes(shared), curve);
       if (amount === null) continue;
       if (!seen.has(output.key)) {
         seen.add(output.key);
@@ -80,14 +93,14 @@ export function scanTransaction<T>(
 }
 
 /** D' = P - Hs(derivation ‖ i)·G as hex: the spend key the output pays if it is ours. */
-function recoverSpendKey(outputKey: string, shared: bigint): string | null {
+function recoverSpendKey(curve: ScanCurve, outputKey: string, shared: bigint): string | null {
   if (!HEX32.test(outputKey)) return null;
-  const spendKey = deriveSubaddressPublicKey(hexToBytes(outputKey), shared);
+  const spendKey = curve.spendKey(hexToBytes(outputKey), shared);
   return spendKey === null ? null : bytesToHex(spendKey);
 }
 
 /** The amount of an output we own, or null when it does not match its commitment. */
-function decodeAmount(rctType: number, output: ScanOutput, shared: Uint8Array): bigint | null {
+export function decodeAmount(rctType: number, output: ScanOutput, shared: Uint8Array, curve: ScanCurve = CURVE): bigint | null {
   if (rctType === 0) return output.amount; // coinbase and version-1 txs: cleartext, checked by consensus
   const { ecdhAmount, ecdhMask, commitment } = output;
   if (ecdhAmount === undefined || commitment === undefined) return null;
@@ -111,7 +124,7 @@ function decodeAmount(rctType: number, output: ScanOutput, shared: Uint8Array): 
     amount = subModL(bytesToNumberLE(hexToBytes(ecdhAmount)), amountOffset);
     if (amount >= 2n ** 64n) return null; // range proofs allow no more; Monero reads the low 8 bytes
   }
-  return bytesToHex(amountCommitment(mask, amount)) === commitment ? amount : null;
+  return bytesToHex(curve.commitment(mask, amount)) === commitment ? amount : null;
 }
 
 function subModL(a: bigint, b: bigint): bigint {
