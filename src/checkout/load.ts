@@ -9,6 +9,7 @@ import { displayNameOf } from "../db/users";
 import { tickerOf } from "../domain/coins";
 import { parseInvoiceId } from "../domain/ids";
 import type { UserId } from "../domain/ids";
+import type { Invoice } from "../domain/invoice";
 import type { Env } from "../env";
 import { checkoutView, type CheckoutView } from "./view";
 
@@ -20,11 +21,15 @@ export interface Checkout {
 /** D1 reads one `readCheckout` makes (the live stream budgets its subrequests by it). */
 export const READS_PER_CHECKOUT = 4;
 
-/** A malformed id and an unknown one are the same: not found. */
-export async function readCheckout(env: Env, db: Db, id: string): Promise<Checkout | null> {
+/** The invoice behind a checkout id; a malformed id and an unknown one are the same: not found. */
+export async function checkoutInvoice(db: Db, id: string): Promise<Invoice | null> {
   const invoiceId = parseInvoiceId(id);
   if (invoiceId === null) return null;
-  const [invoice] = await invoicesByIds(db, [invoiceId]);
+  return (await invoicesByIds(db, [invoiceId]))[0] ?? null;
+}
+
+export async function readCheckout(env: Env, db: Db, id: string): Promise<Checkout | null> {
+  const invoice = await checkoutInvoice(db, id);
   const facts = invoice && coinFacts(invoice.coin);
   if (!invoice || !facts) return null;
   const [payments, chain, merchant] = await Promise.all([

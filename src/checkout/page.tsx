@@ -3,6 +3,7 @@
 
 import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
+import { fnv1a } from "../domain/hash";
 import { CLIENT_SCRIPT, STYLES } from "./assets";
 import { qrSvg } from "./qr";
 import type { CheckoutState, CheckoutView } from "./view";
@@ -174,10 +175,7 @@ function statusText(view: CheckoutView): string {
 
 /** Changes with anything the payer sees: the live script leaves an unchanged view in place (no flicker, no detached nodes). */
 function versionOf(view: CheckoutView): string {
-  const text = JSON.stringify(view);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h.toString(16);
+  return fnv1a(JSON.stringify(view)).toString(16);
 }
 
 /** m:ss, or h:mm:ss past an hour, or d h past a day; the client script keeps it running. */

@@ -5,10 +5,11 @@ import { Hono, type Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import { subrequestBudget } from "../config";
 import { database } from "../db/client";
-import type { InvoiceId } from "../domain/ids";
+import { coinFacts } from "../chains/registry";
+import type { Invoice } from "../domain/invoice";
 import type { Env } from "../env";
 import type { StreamLine } from "../durable/subscribers";
-import { readCheckout, READS_PER_CHECKOUT, type Checkout } from "./load";
+import { checkoutInvoice, readCheckout, READS_PER_CHECKOUT } from "./load";
 import { checkoutFragment, checkoutPage, notFoundPage } from "./page";
 
 type Ctx = Context<{ Bindings: Env }>;
@@ -33,10 +34,10 @@ checkout.get("/pay/:id", async (c) => {
 });
 
 checkout.get("/pay/:id/events", async (c) => {
-  const db = database(c.env.DB);
-  const first = await readCheckout(c.env, db, c.req.param("id")).catch(unavailable);
+  // Only the invoice (its owner) here: the view is read once subscribed.
+  const first = await checkoutInvoice(database(c.env.DB), c.req.param("id")).catch(unavailable);
   if (first === undefined) return unavailablePage(c);
-  if (first === null) return notFound(c);
+  if (first === null || !coinFacts(first.coin)) return notFound(c);
   const res = streamSSE(c, (sse) => follow(c, sse, first), async (error, sse) => {
     console.warn(`checkout stream ended: ${error.message}`);
     await sse.close();
@@ -53,16 +54,16 @@ checkout.get("/pay/*", (c) => notFound(c));
  * Sends the view now and again after every event of the invoice, until it is paid, the client
  * leaves, or the stream's time or subrequest budget runs out (the browser then reconnects).
  */
-async function follow(c: Ctx, sse: SSEStreamingApi, first: Checkout): Promise<void> {
+async function follow(c: Ctx, sse: SSEStreamingApi, invoice: Invoice): Promise<void> {
   const { env } = c;
   const db = database(env.DB);
-  const invoiceId = first.view.invoiceId as InvoiceId;
-  const account = env.USER_ACCOUNT.get(env.USER_ACCOUNT.idFromName(first.userId));
-  // Subscribed before the view is read again, so a change between the two is never missed.
-  const changes = new InvoiceChanges(await account.watchInvoice(first.userId, invoiceId));
+  const invoiceId = invoice.id;
+  const account = env.USER_ACCOUNT.get(env.USER_ACCOUNT.idFromName(invoice.userId));
+  // Subscribed before the view is read, so a change between the two is never missed.
+  const changes = new InvoiceChanges(await account.watchInvoice(invoice.userId, invoiceId));
   sse.onAbort(() => changes.close());
-  // This invocation's subrequests: the first read, the account call, then one read per update.
-  let reads = Math.floor((subrequestBudget(env) - READS_PER_CHECKOUT - 1) / READS_PER_CHECKOUT);
+  // This invocation's subrequests: the invoice read, the account call, then one view read per update.
+  let reads = Math.floor((subrequestBudget(env) - 2) / READS_PER_CHECKOUT);
   const deadline = Date.now() + STREAM_MS;
   let sent = "";
   try {

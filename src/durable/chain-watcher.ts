@@ -22,6 +22,7 @@ import type { Env } from "../env";
 import { deleteChunked, getChunked, putChunked } from "./chunked-storage";
 import { NodeWait } from "./node-wait";
 import { retryDelayMs } from "./retry-delay";
+import { fanOut } from "./fan-out";
 import { SerialQueue } from "./serial";
 import { byShard, shardCount, shardOf } from "./shards";
 import { countTicks } from "./tick-stats";
@@ -31,8 +32,6 @@ import { countTicks } from "./tick-stats";
  * last 20 are remembered for reorg detection, and a big pool is read 1,000 new txs per tick (10 batches).
  */
 const BLOCKS = { maxBlocks: 20, depth: 20, maxPoolTxs: 1000 };
-/** Scan shards called at once (Workers allow 6 open connections per invocation). */
-const FANOUT = 6;
 
 /** D1 queries a tick makes at most besides shard calls (watched?, whom, open payments, chain_state, failure). */
 const D1_QUERIES_PER_TICK = 8;
@@ -261,27 +260,20 @@ export class ChainWatcher extends DurableObject<Env> {
   }
 
   /** Hands each task to its shard; returns the shards that did not take it, with why. */
-  private async deliver(coin: Coin, step: PendingStep, tasks: readonly ShardTask[]): Promise<Map<string, unknown>> {
-    const failed = new Map<string, unknown>();
-    for (let i = 0; i < tasks.length; i += FANOUT) {
-      const group = tasks.slice(i, i + FANOUT);
-      const results = await Promise.allSettled(
-        group.map((t) =>
-          this.env.SCAN_SHARD.get(this.env.SCAN_SHARD.idFromName(t.shard)).take({
-            coin,
-            shard: t.shard,
-            batch: t.whole === null ? null : step.batches[t.whole]!,
-            scan: t.scan,
-            affected: t.affected,
-            direct: t.direct.map(([user, k]) => [user, step.batches[k]!]),
-          }),
-        ),
-      );
-      results.forEach((r, k) => {
-        if (r.status === "rejected") failed.set(group[k]!.shard, r.reason);
-      });
-    }
-    return failed;
+  private deliver(coin: Coin, step: PendingStep, tasks: readonly ShardTask[]): Promise<Map<string, unknown>> {
+    return fanOut(
+      tasks,
+      (t) => t.shard,
+      (t) =>
+        this.env.SCAN_SHARD.get(this.env.SCAN_SHARD.idFromName(t.shard)).take({
+          coin,
+          shard: t.shard,
+          batch: t.whole === null ? null : step.batches[t.whole]!,
+          scan: t.scan,
+          affected: t.affected,
+          direct: t.direct.map(([user, k]) => [user, step.batches[k]!]),
+        }),
+    );
   }
 
   /** A shard's name: this watcher's own id (one per coin), the shard and the count it is one of. */

@@ -13,9 +13,11 @@ import type { WatchedKeys } from "../db/invoices";
 import { keySetsByIds } from "../db/key-sets";
 import { holdScans, otherShardsHolds, releaseScans } from "../db/scan-holds";
 import type { Coin } from "../domain/coins";
+import { fnv1a } from "../domain/hash";
 import type { UserId } from "../domain/ids";
 import type { Env } from "../env";
 import { Keyring } from "./account/keyring";
+import { FANOUT, fanOut } from "./fan-out";
 import { retryDelayMs } from "./retry-delay";
 import { SerialQueue } from "./serial";
 
@@ -36,8 +38,6 @@ export interface ShardWork {
 
 /** D1 queries a take makes besides account calls (key sets, other shards' holds, holds, releases). */
 const D1_QUERIES = 5;
-/** Accounts called at once (Workers allow 6 open connections per invocation). */
-const FANOUT = 6;
 /** Pool txs scanned and remembered per shard, so a tx is not scanned again when it is mined. */
 const SCANNED_TXS = 20_000;
 /** An account that did not take its batch is retried after this (doubling, see retryDelayMs). */
@@ -195,7 +195,7 @@ export class ScanShard extends DurableObject<Env> {
       if (queues.has(user) || elsewhere.has(user) || now.length >= room) later.set(user, batch);
       else now.push([user, batch]);
     }
-    const failed = await this.call(now);
+    const failed = await fanOut(now, ([user]) => user, ([user, batch]) => this.account(user).applyChainBatch(user, batch));
     for (const [user, batch] of now) if (failed.has(user)) later.set(user, batch);
     if (later.size > 0) {
       // The hold is in D1 before the watcher moves the chain's scan time past this step.
@@ -210,9 +210,10 @@ export class ScanShard extends DurableObject<Env> {
           q.retryAt = clock + retryDelayMs(RETRY_BASE_MS, q.failures);
         }
         writes[QUEUE_PREFIX + user] = q;
+        queues.set(user, q);
       }
       await this.ctx.storage.put(writes);
-      await this.armAlarm();
+      await this.armAlarm(queues);
       for (const [user, why] of failed) console.warn(`scan shard: account ${user} did not take its batch (${messageOf(why)}); retried on its own`);
     }
     return { called: now.length, queued: later.size };
@@ -259,20 +260,9 @@ export class ScanShard extends DurableObject<Env> {
       // The queue goes first: a hold with no queue behind it would hold the account's expiry forever.
       await this.ctx.storage.delete(released.map((u) => QUEUE_PREFIX + u));
       await releaseScans(this.db, coin, shard, released);
+      for (const user of released) queues.delete(user);
     }
-    await this.armAlarm();
-  }
-
-  private async call(deliveries: readonly [UserId, ChainBatch][]): Promise<Map<UserId, unknown>> {
-    const failed = new Map<UserId, unknown>();
-    for (let i = 0; i < deliveries.length; i += FANOUT) {
-      const group = deliveries.slice(i, i + FANOUT);
-      const results = await Promise.allSettled(group.map(([user, batch]) => this.account(user).applyChainBatch(user, batch)));
-      results.forEach((r, k) => {
-        if (r.status === "rejected") failed.set(group[k]![0], r.reason);
-      });
-    }
-    return failed;
+    await this.armAlarm(queues);
   }
 
   private account(user: UserId) {
@@ -284,8 +274,8 @@ export class ScanShard extends DurableObject<Env> {
     return new Map([...stored].map(([key, q]) => [key.slice(QUEUE_PREFIX.length) as UserId, q]));
   }
 
-  private async armAlarm(): Promise<void> {
-    const queues = await this.queues();
+  /** The alarm at the earliest retry of `queues` (what is queued now), or none. */
+  private async armAlarm(queues: ReadonlyMap<UserId, Queued>): Promise<void> {
     if (queues.size === 0) {
       await this.ctx.storage.deleteAlarm();
       return;
@@ -305,15 +295,8 @@ function onlyTxs(batch: ChainBatch, hashes: ReadonlySet<string>): ChainBatch {
   };
 }
 
-/** FNV-1a of the match keys: a scan's result holds while the user watches the same keys. */
-function signatureOf(keys: readonly string[]): number {
-  let h = 0x811c9dc5;
-  for (const k of keys) {
-    for (let i = 0; i < k.length; i++) h = Math.imul(h ^ k.charCodeAt(i), 0x01000193) >>> 0;
-    h = Math.imul(h ^ 0x2c, 0x01000193) >>> 0;
-  }
-  return h;
-}
+/** A scan's result holds while the user watches the same keys. */
+const signatureOf = (keys: readonly string[]): number => fnv1a(keys.join(","));
 
 function messageOf(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);

@@ -1,20 +1,16 @@
 // Which scan shard holds which user: ceil(users / per shard) shards, a user's shard fixed by a hash
 // of its id, so a shard's users (and their keys in its memory) stay put while the count does.
 
+import { fnv1a } from "../domain/hash";
 import type { UserId } from "../domain/ids";
 
 export function shardCount(users: number, perShard: number): number {
   return Math.max(1, Math.ceil(users / Math.max(1, perShard)));
 }
 
-/** FNV-1a (32 bits) of the id: cheap, stable across deployments, spread evenly over UUIDs. */
+/** By FNV-1a of the id: cheap, stable across deployments, spread evenly over UUIDs. */
 export function shardOf(userId: UserId, count: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < userId.length; i++) {
-    h ^= userId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % count;
+  return fnv1a(userId) % count;
 }
 
 /** The users grouped by shard index; shards with no user are left out. */

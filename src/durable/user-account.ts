@@ -195,10 +195,10 @@ export class UserAccount extends DurableObject<Env> {
       const scanned = new Map<Coin, CoinProgress>();
       for (const coin of coins) {
         const state = await readChainState(this.db, coin);
+        if (!state) continue;
         // A scan shard that still owes this account batches holds its expiry where they begin.
-        const held = state ? await scanHeldBefore(this.db, coin, userId) : null;
-        const scannedThrough = held === null ? state?.scannedThrough : Math.min(held, state!.scannedThrough);
-        if (state) scanned.set(coin, { tipHeight: state.tipHeight, scannedThrough: scannedThrough!, finalizedHeight: state.finalizedHeight });
+        const held = (await scanHeldBefore(this.db, coin, userId)) ?? Infinity;
+        scanned.set(coin, { tipHeight: state.tipHeight, scannedThrough: Math.min(held, state.scannedThrough), finalizedHeight: state.finalizedHeight });
       }
       await this.commit(ledger, applyClock(ledger, scanned, this.clock()));
     });

@@ -14,7 +14,7 @@ import { COMMIT_MARGIN_MS } from "../../src/chains/ton/follow";
 import { deriveInvoiceWallet } from "../../src/chains/ton/wallet";
 import { MerchantSession } from "./support/merchant-session";
 import { startService, type Service } from "./support/service";
-import { startTonSandbox, type TonSandbox } from "./support/ton-sandbox";
+import { startTonSandbox, tonSettings, type TonSandbox } from "./support/ton-sandbox";
 
 const POLL_SECONDS = 1;
 const MONITORING_SECONDS = 20;
@@ -40,10 +40,7 @@ let m: MerchantSession;
 beforeAll(async () => {
   ton = await startTonSandbox({ apiKey: API_KEY });
   service = await startService({
-    TON_API_URL: ton.url,
-    TON_NETWORK: "mainnet",
-    TON_API_KEY: API_KEY,
-    TON_POLL_SECONDS: String(POLL_SECONDS),
+    ...tonSettings(ton, API_KEY, POLL_SECONDS),
     MONITORING_SECONDS: String(MONITORING_SECONDS),
   });
   m = await MerchantSession.open(service, CoinType.TON, { tonReq: { publicKey: MERCHANT_KEY } }, POLL_SECONDS * 1000);

@@ -11,7 +11,7 @@ import { InvoiceStatusType as S } from "../../gen/invoice/v1/invoice_pb";
 import { COMMIT_MARGIN_MS } from "../../src/chains/ton/follow";
 import { MerchantSession } from "./support/merchant-session";
 import { startService, type Service } from "./support/service";
-import { startTonSandbox, type TonSandbox } from "./support/ton-sandbox";
+import { startTonSandbox, tonSettings, type TonSandbox } from "./support/ton-sandbox";
 
 const API_KEY = "e2e-toncenter-key";
 const MERCHANT_KEY = "47a8b32ab912617b8bc138c5509a36fdce98bc3de4334c135a278e3fdf220f02";
@@ -78,10 +78,7 @@ beforeAll(async () => {
   await receiver.start();
   ton = await startTonSandbox({ apiKey: API_KEY });
   service = await startService({
-    TON_API_URL: ton.url,
-    TON_NETWORK: "mainnet",
-    TON_API_KEY: API_KEY,
-    TON_POLL_SECONDS: String(POLL_SECONDS),
+    ...tonSettings(ton, API_KEY, POLL_SECONDS),
     WEBHOOK_ALLOW_INSECURE_URLS: "true",
     WEBHOOK_RETRY_SECONDS: RETRY_SECONDS.join(","),
   });

@@ -774,3 +774,8 @@ function safeEqual(a: string, b: string): boolean {
 }
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The worker settings that point TON at this sandbox, on mainnet, with its API key. */
+export function tonSettings(ton: TonSandbox, apiKey: string, pollSeconds: number): Record<string, string> {
+  return { TON_API_URL: ton.url, TON_NETWORK: "mainnet", TON_API_KEY: apiKey, TON_POLL_SECONDS: String(pollSeconds) };
+}
