@@ -75,16 +75,7 @@ export interface NewEvent {
  * vanished (a new invoice's PENDING is `invoice.created`, logged by creation itself).
  */
 export function transitionType(status: InvoiceStatus): EventType {
-  switch (status) {
-    case InvoiceStatus.Pending:
-      return "invoice.reverted";
-    case InvoiceStatus.PendingMempool:
-      return "invoice.pending_mempool";
-    case InvoiceStatus.Confirmed:
-      return "invoice.confirmed";
-    case InvoiceStatus.Expired:
-      return "invoice.expired";
-  }
+  return status === InvoiceStatus.Pending ? "invoice.reverted" : eventTypeOfStatus(status);
 }
 
 export interface InvoiceEvent {
