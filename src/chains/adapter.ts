@@ -32,11 +32,28 @@ export interface ChainTx {
   readonly hash: string;
 }
 
+/** One key set's part of findPaymentsForKeys. */
+export interface KeysToScan<T> {
+  keys: OpenKeySet;
+  watched: ReadonlyMap<string, T>;
+}
+
+/** findPayments for each of `scans`, shared where the adapter can. */
+export function findPaymentsForKeys<Tx extends ChainTx, T>(adapter: ChainAdapter<Tx>, tx: Tx, scans: readonly KeysToScan<T>[]): FoundPayment<T>[][] {
+  if (adapter.findPaymentsForKeys) return adapter.findPaymentsForKeys(tx, scans);
+  return scans.map((s) => adapter.findPayments(tx, s.keys, s.watched));
+}
+
 export interface ChainAdapter<Tx extends ChainTx = ChainTx> {
   readonly coin: Coin;
   deriveAddress(keys: OpenKeySet, index: number): DerivedAddress;
   /** Outputs of `tx` paying any of `watched` (matchKey -> owner). */
   findPayments<T>(tx: Tx, keys: OpenKeySet, watched: ReadonlyMap<string, T>): FoundPayment<T>[];
+  /**
+   * findPayments for many key sets at once (a scan shard's users), for a chain that can share work
+   * between them; result i is what findPayments(tx, scans[i].keys, scans[i].watched) returns.
+   */
+  findPaymentsForKeys?<T>(tx: Tx, scans: readonly KeysToScan<T>[]): FoundPayment<T>[][];
   /**
    * For a chain whose payments are found by address: the match keys (decoded output scripts) of a
    * tx's outputs, so the watcher can find who is paid without any secret key.

@@ -5,7 +5,7 @@
 // while that account's expiry is held back (scan_holds), so the other accounts move on.
 
 import { DurableObject } from "cloudflare:workers";
-import type { ChainAdapter, ChainBatch, ChainTx, OpenKeySet } from "../chains/adapter";
+import { findPaymentsForKeys, type ChainAdapter, type ChainBatch, type ChainTx, type KeysToScan, type OpenKeySet } from "../chains/adapter";
 import { chainAdapter } from "../chains/registry";
 import { subrequestBudget } from "../config";
 import { database, type Db } from "../db/client";
@@ -131,6 +131,7 @@ export class ScanShard extends DurableObject<Env> {
     const unscanned = new Set<UserId>();
     if (txs.length === 0 || users.length === 0) return { hits, unscanned };
     const failed = await this.openKeys(users.map((u) => u.keySetId));
+    const ready: { user: WatchedKeys; scan: KeysToScan<true>; signature: number }[] = [];
     for (const user of users) {
       if (failed.has(user.keySetId)) {
         unscanned.add(user.userId);
@@ -139,16 +140,19 @@ export class ScanShard extends DurableObject<Env> {
       const keys = this.keys.get(user.keySetId);
       if (!keys) continue; // a key set no longer in D1: nothing of it is watched
       const watched = new Map(user.matchKeys.map((k) => [k, true] as const));
-      const signature = signatureOf(user.matchKeys);
-      for (const tx of txs) {
-        if (this.missed.get(tx.hash)?.get(user.keySetId) === signature) {
-          this.counts.skipped += 1;
-          continue;
-        }
-        this.counts.scans += 1;
-        if (adapter.findPayments(tx, keys, watched).length > 0) (hits.get(user.userId) ?? hits.set(user.userId, new Set()).get(user.userId)!).add(tx.hash);
+      ready.push({ user, scan: { keys, watched }, signature: signatureOf(user.matchKeys) });
+    }
+    for (const tx of txs) {
+      // All of a tx's scans in one call: a view-key chain shares the tx key's work between them.
+      const due = ready.filter((r) => this.missed.get(tx.hash)?.get(r.user.keySetId) !== r.signature);
+      this.counts.skipped += ready.length - due.length;
+      this.counts.scans += due.length;
+      if (due.length === 0) continue;
+      findPaymentsForKeys(adapter, tx, due.map((r) => r.scan)).forEach((found, i) => {
+        const { user, signature } = due[i]!;
+        if (found.length > 0) (hits.get(user.userId) ?? hits.set(user.userId, new Set()).get(user.userId)!).add(tx.hash);
         else this.remember(tx.hash, user.keySetId, signature);
-      }
+      });
     }
     return { hits, unscanned };
   }

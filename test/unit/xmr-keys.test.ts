@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, CURVE_ORDER, derivationToScalar, deriveViewTag, hexToBytes, parsePrivateViewKey, parsePublicSpendKey, Point, scalarToBytes, varint } from "../../src/chains/xmr/keys";
-import { AMOUNT_GENERATOR, amountCommitment, deriveSubaddressPublicKey, generateKeyDerivation } from "../../src/chains/xmr/curve";
+import { AMOUNT_GENERATOR, amountCommitment, deriveSubaddressPublicKey, generateKeyDerivation, generateKeyDerivations } from "../../src/chains/xmr/curve";
 
 const vectors = JSON.parse(readFileSync(new URL("../vectors/xmr.json", import.meta.url), "utf8"));
 interface Wallet {
@@ -154,6 +154,43 @@ describe("generateKeyDerivation (8·a·R, hand-written vartime path)", () => {
         expect(deriveViewTag(derivation, out.vout_index).toString(16).padStart(2, "0")).toBe(out.view_tag);
       }
     }
+  });
+});
+
+describe("generateKeyDerivations (one tx key, many view keys: a scan shard's merchants)", () => {
+  const torsion = SMALL_ORDER_POINTS.map((hex) => Point.fromHex(hex));
+
+  it("gives every key noble's 8·(a·R), with or without the shared table, for R with and without a torsion component", () => {
+    const all = scalars(80, 11);
+    const keys = [1n, CURVE_ORDER - 1n, ...all.slice(0, 60)];
+    for (const [t, count] of [[0, 1], [1, 3], [2, 4], [3, 5], [5, 62]] as const) {
+      const R = Point.BASE.multiply(all[60 + t]!).add(torsion[t]!);
+      const got = generateKeyDerivations(R.toBytes(), keys.slice(0, count).map(scalarToBytes)).map((d) => bytesToHex(d!));
+      expect(got).toEqual(keys.slice(0, count).map((a) => R.multiply(a).clearCofactor().toHex()));
+    }
+  });
+
+  it("agrees with generateKeyDerivation key by key, small-order tx keys included", () => {
+    const keys = scalars(12, 5).map(scalarToBytes);
+    for (const R of [Point.BASE.multiply(77n).toBytes(), ...SMALL_ORDER_POINTS.map(hexToBytes)]) {
+      expect(generateKeyDerivations(R, keys).map((d) => bytesToHex(d!))).toEqual(keys.map((a) => bytesToHex(generateKeyDerivation(R, a)!)));
+    }
+  });
+
+  it("returns null for every key when R is not a point, and for a key of the wrong size in its place only", () => {
+    const keys = scalars(6, 3).map(scalarToBytes);
+    for (const bad of [hexToBytes(NOT_ON_CURVE), hexToBytes(NON_CANONICAL_ONE), new Uint8Array(31)]) {
+      expect(generateKeyDerivations(bad, keys)).toEqual(keys.map(() => null));
+    }
+    const R = Point.BASE.multiply(9n);
+    const withShort = [...keys.slice(0, 3), new Uint8Array(31), ...keys.slice(3)];
+    const got = generateKeyDerivations(R.toBytes(), withShort);
+    expect(got[3]).toBeNull();
+    expect(got.filter((d, i) => i !== 3).map((d) => bytesToHex(d!))).toEqual(keys.map((a) => bytesToHex(generateKeyDerivation(R.toBytes(), a)!)));
+  });
+
+  it("returns an empty list for no keys", () => {
+    expect(generateKeyDerivations(Point.BASE.toBytes(), [])).toEqual([]);
   });
 });
 

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, CURVE_ORDER, derivationToScalar, hashToScalar, hexToBytes, parsePrivateViewKey, parsePublicSpendKey, Point, scalarToBytes } from "../../src/chains/xmr/keys";
 import { AMOUNT_GENERATOR, deriveSubaddressPublicKey, generateKeyDerivation } from "../../src/chains/xmr/curve";
-import { scanTransaction } from "../../src/chains/xmr/scan";
+import { scanTransaction, scanTransactionForKeys } from "../../src/chains/xmr/scan";
 import { deriveSubaddress } from "../../src/chains/xmr/subaddress";
 import { parseScanTx, type ScanTx } from "../../src/chains/xmr/tx";
 
@@ -226,5 +226,40 @@ describe("scanTransaction rules", () => {
     const invoice = { id: "inv-1" };
     const found = scanTransaction(parse(byName("tiny_amount")), viewKey, new Map([[spendKeyOf(7, 123), invoice]]));
     expect(found).toEqual([{ outputIndex: 0, outputKey: byName("tiny_amount").merchant_outputs![0]!.output_key, amount: 1n, owner: invoice }]);
+  });
+});
+
+describe("scanTransactionForKeys (a scan shard's merchants in one pass)", () => {
+  const all = [...transactions, ...negatives].map((t) => parse(t));
+  const otherKey = (n: number) => scalarToBytes(hashToScalar(new TextEncoder().encode(`another merchant ${n}`)));
+  const otherWatched = (n: number) => {
+    const other = { privateViewKey: otherKey(n), publicSpendKey: Point.BASE.multiply(BigInt(n + 2)).toBytes() };
+    return new Map([1, 2, 3].map((minor) => [bytesToHex(deriveSubaddress(other, 0, minor, "mainnet").spendKey), `other ${n}`]));
+  };
+  const show = (found: unknown) => JSON.stringify(found, (_, v) => (typeof v === "bigint" ? `${v}` : v));
+
+  it.each([3, 12, 40])("gives each of %i view keys exactly what scanTransaction gives it, the merchant's own wherever it sits", (count) => {
+    const scans = Array.from({ length: count }, (_, n) =>
+      n % 5 === 0 ? { privateViewKey: viewKey, spendKeys: watched } : { privateViewKey: otherKey(n), spendKeys: otherWatched(n) });
+    let paid = 0;
+    for (const tx of all) {
+      const got = scanTransactionForKeys(tx, scans);
+      expect(show(got)).toBe(show(scans.map((s) => scanTransaction(tx, s.privateViewKey, s.spendKeys))));
+      paid += got[0]!.length;
+    }
+    expect(paid).toBeGreaterThan(0);
+  });
+
+  it("finds nothing for a key with nothing watched, and nothing for anyone in a time-locked tx", () => {
+    const paying = parse(byName(transactions.find((t) => (t.merchant_outputs ?? []).length > 0)!.name));
+    const scans = Array.from({ length: 10 }, (_, n) => ({ privateViewKey: viewKey, spendKeys: n === 4 ? new Map<string, string>() : watched }));
+    const got = scanTransactionForKeys(paying, scans);
+    expect(got[4]).toEqual([]);
+    expect(got.filter((found, n) => n !== 4 && found.length > 0)).toHaveLength(9);
+    expect(scanTransactionForKeys({ ...paying, unlockTime: 10n }, scans)).toEqual(scans.map(() => []));
+  });
+
+  it("refuses a view key of the wrong size, as scanTransaction does", () => {
+    expect(() => scanTransactionForKeys(all[0]!, [{ privateViewKey: viewKey, spendKeys: watched }, { privateViewKey: new Uint8Array(31), spendKeys: watched }])).toThrow(RangeError);
   });
 });

@@ -4,9 +4,9 @@
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { atomic } from "../../domain/amount";
 import { Coin } from "../../domain/coins";
-import type { ChainAdapter, DerivedAddress, FoundPayment, OpenKeySet } from "../adapter";
+import type { ChainAdapter, DerivedAddress, FoundPayment, KeysToScan, OpenKeySet } from "../adapter";
 import type { XmrNetwork } from "./address";
-import { scanTransaction } from "./scan";
+import { scanTransaction, scanTransactionForKeys, type OwnedOutput } from "./scan";
 import { deriveSubaddress } from "./subaddress";
 import type { ScanTx } from "./tx";
 
@@ -34,12 +34,16 @@ export function xmrAdapter(network: XmrNetwork): ChainAdapter<ScanTx> {
     findPayments<T>(tx: ScanTx, keys: OpenKeySet, watched: ReadonlyMap<string, T>): FoundPayment<T>[] {
       // A miner reward is locked for 60 blocks: not a way to pay an invoice.
       if (tx.coinbase) return [];
-      return scanTransaction(tx, viewKeyOf(keys), watched).map((o) => ({
-        outputIndex: o.outputIndex,
-        outputKey: o.outputKey,
-        amount: atomic(o.amount),
-        owner: o.owner,
-      }));
+      return scanTransaction(tx, viewKeyOf(keys), watched).map(found);
+    },
+    findPaymentsForKeys<T>(tx: ScanTx, scans: readonly KeysToScan<T>[]): FoundPayment<T>[][] {
+      if (tx.coinbase) return scans.map(() => []);
+      const results = scanTransactionForKeys(tx, scans.map((s) => ({ privateViewKey: viewKeyOf(s.keys), spendKeys: s.watched })));
+      return results.map((outputs) => outputs.map(found));
     },
   };
+}
+
+function found<T>(o: OwnedOutput<T>): FoundPayment<T> {
+  return { outputIndex: o.outputIndex, outputKey: o.outputKey, amount: atomic(o.amount), owner: o.owner };
 }

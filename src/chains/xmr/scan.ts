@@ -4,7 +4,7 @@
 import { bytesToNumberLE } from "@noble/curves/utils.js";
 import { concatBytes, hexToBytes } from "@noble/hashes/utils.js";
 import { bytesToHex, CURVE_ORDER, derivationToScalar, deriveViewTag, hashToScalar, keccak256, scalarToBytes } from "./keys";
-import { amountCommitment, deriveSubaddressPublicKey, generateKeyDerivation } from "./curve";
+import { amountCommitment, deriveSubaddressPublicKey, generateKeyDerivation, generateKeyDerivations } from "./curve";
 import type { ScanOutput, ScanTx } from "./tx";
 
 export interface OwnedOutput<T> {
@@ -54,9 +54,7 @@ export function scanTransaction<T>(
   curve: ScanCurve = CURVE,
 ): OwnedOutput<T>[] {
   if (privateViewKey.length !== 32) throw new RangeError("scanTransaction: the private view key must be 32 bytes");
-  if (tx.unlockTime !== 0n && tx.coinbase !== true) return [];
-  if (spendKeys.size === 0 || tx.outputs.length === 0) return [];
-
+  if (!worthScanning(tx) || spendKeys.size === 0) return [];
   const derivations = new Map<string, Uint8Array | null>();
   const derive = (txPubKey: string): Uint8Array | null => {
     let derivation = derivations.get(txPubKey);
@@ -66,8 +64,47 @@ export function scanTransaction<T>(
     }
     return derivation;
   };
-  const mainDerivations = [...new Set(tx.txPubKeys)].map(derive);
+  return scanWithDerivations(tx, derive, spendKeys, curve);
+}
 
+/** One view key's part of a scan of one tx for many (scanTransactionForKeys). */
+export interface KeyScan<T> {
+  privateViewKey: Uint8Array;
+  spendKeys: ReadonlyMap<string, T>;
+}
+
+/**
+ * scanTransaction for many view keys at once (a scan shard's merchants): result i is exactly what
+ * scanTransaction(tx, scans[i].privateViewKey, scans[i].spendKeys) returns. The derivations of
+ * each tx public key for all the keys are computed together (generateKeyDerivations), which from a
+ * handful of keys on costs a fraction of one derivation per key.
+ */
+export function scanTransactionForKeys<T>(tx: ScanTx, scans: readonly KeyScan<T>[]): OwnedOutput<T>[][] {
+  if (scans.some((s) => s.privateViewKey.length !== 32)) throw new RangeError("scanTransaction: the private view key must be 32 bytes");
+  const active = worthScanning(tx) ? scans.filter((s) => s.spendKeys.size > 0) : [];
+  if (active.length === 0) return scans.map(() => []);
+  const viewKeys = active.map((s) => s.privateViewKey);
+  const byTxKey = new Map<string, (Uint8Array | null)[]>();
+  for (const txPubKey of new Set([...tx.txPubKeys, ...tx.additionalPubKeys.slice(0, tx.outputs.length)])) {
+    byTxKey.set(txPubKey, HEX32.test(txPubKey) ? generateKeyDerivations(hexToBytes(txPubKey), viewKeys) : viewKeys.map(() => null));
+  }
+  const found = new Map(active.map((s, i) => [s, scanWithDerivations(tx, (txPubKey) => byTxKey.get(txPubKey)?.[i] ?? null, s.spendKeys, CURVE)] as const));
+  return scans.map((s) => found.get(s) ?? []);
+}
+
+/** False for a tx no view key can be paid by: time-locked (see scanTransaction) or without outputs. */
+function worthScanning(tx: ScanTx): boolean {
+  return (tx.unlockTime === 0n || tx.coinbase === true) && tx.outputs.length > 0;
+}
+
+/** The outputs of `tx` paying `spendKeys`, given each tx public key's derivation for the view key. */
+function scanWithDerivations<T>(
+  tx: ScanTx,
+  derive: (txPubKey: string) => Uint8Array | null,
+  spendKeys: ReadonlyMap<string, T>,
+  curve: ScanCurve,
+): OwnedOutput<T>[] {
+  const mainDerivations = [...new Set(tx.txPubKeys)].map(derive);
   const found: OwnedOutput<T>[] = [];
   const seen = new Set<string>();
   tx.outputs.forEach((output, index) => {
