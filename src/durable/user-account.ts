@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ChainAdapter, ChainBatch, OpenKeySet } from "../chains/adapter";
 import { chainAdapter, keysCoinOf } from "../chains/registry";
-import { monitoringMs } from "../config";
+import { monitoringMs, subrequestBudget } from "../config";
 import { readChainState } from "../db/chain-state";
 import { scanHeldBefore } from "../db/scan-holds";
 import { database, isUniqueViolation, type Db } from "../db/client";
@@ -42,8 +42,18 @@ interface QueuedCreate {
   req: NewInvoice;
 }
 
-/** Creates one D1 batch takes at most: 3 statements each (invoice, event, deliveries) keeps a batch near 150. */
+/**
+ * Creates one group (one D1 batch) takes: each is at most 4 statements (invoice, event, deliveries,
+ * its key set's counter), and D1 applies its limits to each statement of a batch, so each counts
+ * as one of the invocation's queries (50 on the free plan), beside the few the account reads first. So 11 on the free plan
+ * and 50 (a batch near 150 statements) from a budget of 205.
+ */
+export function createsPerBatch(subrequests: number): number {
+  return Math.max(1, Math.min(MAX_CREATES_PER_BATCH, Math.floor((subrequests - QUERIES_BEFORE_A_BATCH) / STATEMENTS_PER_CREATE)));
+}
 const MAX_CREATES_PER_BATCH = 50;
+const STATEMENTS_PER_CREATE = 4;
+const QUERIES_BEFORE_A_BATCH = 5;
 
 export interface NewKeys {
   coin: Coin;
@@ -63,7 +73,7 @@ export class UserAccount extends DurableObject<Env> {
   private readonly creates = new GroupCommit<QueuedCreate, Outcome<CreatedInvoice>>({
     schedule: (work) => this.queue.run(work),
     commit: (group) => this.createGroup(group),
-    maxGroup: MAX_CREATES_PER_BATCH,
+    maxGroup: createsPerBatch(subrequestBudget(this.env)),
   });
   private readonly keyring: Keyring;
   private readonly publisher: Publisher;

@@ -12,6 +12,8 @@ export interface FaultyD1 {
   readonly operations: number;
   /** Batches run so far (each is also an operation). */
   readonly batches: number;
+  /** The number of statements of each batch run so far. */
+  readonly batchSizes: readonly number[];
   /** Makes operation number `n` (counted from now, 1-based) fail without running; null never fails. */
   failAt(n: number | null): void;
   /** Makes operation number `n` (counted from now, 1-based) run, then fail as if its answer was lost. */
@@ -21,6 +23,7 @@ export interface FaultyD1 {
 export function faultyD1(real: D1Database): FaultyD1 {
   let operations = 0;
   let batches = 0;
+  const batchSizes: number[] = [];
   let failing: { at: number; afterRunning: boolean } | null = null;
   /** Counts one operation and runs it, failing it before or after as told. */
   const step = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
@@ -50,6 +53,7 @@ export function faultyD1(real: D1Database): FaultyD1 {
       if (prop === "batch") {
         return (stmts: D1PreparedStatement[]) => {
           batches += 1;
+          batchSizes.push(stmts.length);
           return step("batch", () => target.batch(stmts.map((s) => (s as unknown as Record<symbol, D1PreparedStatement>)[REAL] ?? s)));
         };
       }
@@ -64,6 +68,9 @@ export function faultyD1(real: D1Database): FaultyD1 {
     },
     get batches() {
       return batches;
+    },
+    get batchSizes() {
+      return batchSizes;
     },
     failAt(n) {
       failing = n === null ? null : { at: operations + n, afterRunning: false };

@@ -12,7 +12,7 @@ import { Coin } from "../../src/domain/coins";
 import { Failures } from "../../src/domain/errors";
 import type { UserId } from "../../src/domain/ids";
 import type { Env } from "../../src/env";
-import type { NewInvoice, UserAccount } from "../../src/durable/user-account";
+import { createsPerBatch, type NewInvoice, type UserAccount } from "../../src/durable/user-account";
 import { recordStream } from "../support/stream-recorder";
 import { faultyD1, type FaultyD1 } from "./faults";
 import { clients, merchantUser, randomXmrKeys } from "./support";
@@ -89,6 +89,19 @@ describe("CreateInvoice group commit", () => {
     expect(faulty.batches).toBeLessThanOrEqual(20);
   });
 
+  it("keeps each group's D1 batch within the free plan's 50 queries an invocation", async () => {
+    // SUBREQUEST_BUDGET is unset here, so the free plan's 50: groups of at most 11 creates.
+    const userId = await merchantUser(c, randomXmrKeys());
+    const faulty = await injectFaults(userId);
+    const answers = await createAtOnce(userId, range(0, 30).map(() => request(Coin.XMR)));
+    expect(answers.every((a) => "ok" in a && a.ok)).toBe(true);
+    expect(faulty.batchSizes.length).toBe(3);
+    for (const size of faulty.batchSizes) expect(size).toBeLessThanOrEqual(50);
+    expect(await invoiceRows(userId)).toHaveLength(30);
+    // The paid plan's budget takes the most a group is allowed.
+    expect([createsPerBatch(50), createsPerBatch(1000), createsPerBatch(10_000)]).toEqual([11, 50, 50]);
+  });
+
   it("logs, streams and delivers each create's own event, in index order", async () => {
     const userId = await merchantUser(c, randomXmrKeys());
     const hook = await endpoint(userId);
@@ -96,7 +109,7 @@ describe("CreateInvoice group commit", () => {
     await stream.until(() => stream.header() !== null, 5_000, "the stream to open");
     try {
       const faulty = await injectFaults(userId);
-      const answers = await createAtOnce(userId, range(0, 12).map(() => request(Coin.XMR)));
+      const answers = await createAtOnce(userId, range(0, 10).map(() => request(Coin.XMR)));
       expect(faulty.batches).toBe(1);
       const ids = answers.map((a) => ("ok" in a && a.ok ? a.value.id : null));
       expect(ids).not.toContain(null);
@@ -111,7 +124,7 @@ describe("CreateInvoice group commit", () => {
       expect(logged.map((l) => l.invoice_id)).toEqual(ids);
       expect(logged.map((l) => l.address_index)).toEqual([...logged.map((l) => l.address_index)].sort((a, b) => a - b));
       for (const l of logged) expect({ webhook: l.webhook_id, event: l.delivery_event_id }).toEqual({ webhook: hook.id, event: l.event_id });
-      const streamed = await stream.take(12);
+      const streamed = await stream.take(10);
       expect(streamed.map((m) => m.invoice!.id)).toEqual(ids);
       expect(streamed.map((m) => Number(m.eventId))).toEqual(logged.map((l) => l.event_id));
     } finally {
