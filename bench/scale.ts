@@ -32,8 +32,8 @@ const root = path.resolve(import.meta.dirname, "..");
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? "100,1000,3000").split(",").map(Number);
 const COINS = (process.env.BENCH_SCALE_COINS ?? "XMR,LTC").split(",").map((c) => c.trim().toUpperCase());
 const SUBREQUEST_BUDGET = process.env.BENCH_SUBREQUEST_BUDGET ?? "10000";
-/** Payments per round (one tick's hits): 10 payments per size, then one block confirms them all. */
-const ROUNDS = [1, 3, 3, 3];
+/** Payments per round (one tick's hits): 22 payments per size, then one block confirms them all. */
+const ROUNDS = [1, 3, 3, 3, 3, 3, 3, 3];
 const POLL_SECONDS = 1;
 const SETUP_CONCURRENCY = 24;
 const INVOICE_TIMEOUT_SECONDS = 7200n;

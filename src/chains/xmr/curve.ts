@@ -11,7 +11,7 @@ import { Point } from "./keys";
  * Scanning does one variable-base multiplication per tx public key, so this is where its time goes.
  * noble's `Point.multiply` (constant time) and `multiplyUnsafe` both take ~1 ms here, spent in
  * BigInt field arithmetic that allocates on every operation. This path decodes R, runs a width-5
- * wNAF of the fixed scalar 8a over radix-2^16 float limbs (below) and encodes the result: ~0.3 ms.
+ * wNAF of the fixed scalar 8a over radix-2^22 float limbs (below) and encodes the result: ~0.3 ms.
  * Side channel: it is NOT constant time. Which doublings are followed by an addition, and with
  * which table entry, follows the bits of the view key. Accepted here because the view key cannot
  * spend (a leak costs privacy, not funds), recovering it would take fine-grained timing of a server
@@ -79,20 +79,24 @@ export function amountCommitment(mask: bigint, amount: bigint): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Field arithmetic mod p = 2^255 - 19 on 16 limbs of 16 bits held in a Float64Array. Products of
-// limbs stay far below 2^53, so a whole 16x16 product column sums exactly in doubles; limbs may be
-// negative or slightly above 2^16 between operations (carries are lazy). A multiplication costs
-// ~0.15 µs in V8 against ~0.33 µs for BigInt multiply-and-reduce, and allocates nothing.
+// Field arithmetic mod p = 2^255 - 19 on 12 limbs of 22 bits (264 bits) held in a Float64Array.
+// Products of limbs stay below 2^53, so a whole 12x12 product column sums exactly in doubles; limbs
+// may be negative or up to a few times 2^22 between operations (carries are lazy). A multiplication
+// is 144 products (16-bit limbs took 256) and costs ~0.1 µs in V8 against ~0.33 µs for BigInt
+// multiply-and-reduce, and allocates nothing.
 
 type Fe = Float64Array;
 
+const LIMBS = 12;
+const RADIX = 4194304; // 2^22
+const INV_2_22 = 1 / RADIX;
+const TOP_BITS = 8192; // the top limb's share of 255 bits: bits 242..254
 const P = Point.Fp.ORDER;
-const INV_2_16 = 1 / 65536;
 
-// A Float64Array of its own costs ~2.5 µs in V8 (128 bytes is past the on-heap limit, so each
+// A Float64Array of its own costs ~2.5 µs in V8 (96 bytes is past the on-heap limit, so each
 // gets a backing store), a view into a shared slab ~0.02 µs; a derivation makes about a hundred.
 // Slots are handed out once and start zeroed; a slab is freed when its last view is.
-const SLAB_ELEMENTS = 16 * 4096;
+const SLAB_ELEMENTS = LIMBS * 4096;
 let slab = new Float64Array(SLAB_ELEMENTS);
 let slabUsed = 0;
 
@@ -101,56 +105,84 @@ function fe(): Fe {
     slab = new Float64Array(SLAB_ELEMENTS);
     slabUsed = 0;
   }
-  slabUsed += 16;
-  return slab.subarray(slabUsed - 16, slabUsed);
+  slabUsed += LIMBS;
+  return slab.subarray(slabUsed - LIMBS, slabUsed);
 }
 
 function feFromBigint(n: bigint): Fe {
   const o = fe();
-  for (let i = 0; i < 16; i++) o[i] = Number((n >> BigInt(16 * i)) & 0xffffn);
+  for (let i = 0; i < LIMBS; i++) o[i] = Number((n >> BigInt(22 * i)) & 0x3fffffn);
   return o;
 }
 
 /** 255-bit little-endian value (the top bit, a point's x sign, is ignored). */
 function feFromBytes(b: Uint8Array): Fe {
+  const bytes = new Uint8Array(36); // reads past the end see zeros
+  bytes.set(b.subarray(0, 32));
+  bytes[31] = bytes[31]! & 0x7f;
   const o = fe();
-  for (let i = 0; i < 15; i++) o[i] = b[2 * i]! + 256 * b[2 * i + 1]!;
-  o[15] = b[30]! + 256 * (b[31]! & 0x7f);
+  for (let i = 0; i < LIMBS; i++) {
+    const bit = 22 * i;
+    const at = bit >> 3;
+    const window = bytes[at]! + 256 * bytes[at + 1]! + 65536 * bytes[at + 2]! + 16777216 * bytes[at + 3]!;
+    o[i] = Math.floor(window / (1 << (bit & 7))) % RADIX;
+  }
   return o;
 }
 
+/** The 32-byte little-endian encoding of canonical limbs (feCanonical's). */
+function feToBytes(limbs: Fe): Uint8Array {
+  const out = new Uint8Array(32);
+  let acc = 0; // bits not yet written, below 2^30
+  let bits = 0;
+  let at = 0;
+  for (let i = 0; i < LIMBS; i++) {
+    acc += limbs[i]! * 2 ** bits;
+    bits += 22;
+    while (bits >= 8 && at < 32) {
+      out[at++] = acc % 256;
+      acc = Math.floor(acc / 256);
+      bits -= 8;
+    }
+  }
+  if (at < 32) out[at] = acc;
+  return out;
+}
+
 function feAdd(o: Fe, a: Fe, b: Fe): void {
-  for (let i = 0; i < 16; i++) o[i] = a[i]! + b[i]!;
+  for (let i = 0; i < LIMBS; i++) o[i] = a[i]! + b[i]!;
 }
 
 function feSub(o: Fe, a: Fe, b: Fe): void {
-  for (let i = 0; i < 16; i++) o[i] = a[i]! - b[i]!;
+  for (let i = 0; i < LIMBS; i++) o[i] = a[i]! - b[i]!;
 }
 
 /**
- * The canonical limbs of a: each in [0, 2^16), the value in [0, p). Three carry passes bring any
- * lazily carried value (limbs negative or a few times 2^16) into [0, 2^255), then p is subtracted
- * once if the value is still at least p. No BigInt: encoding runs once per derivation.
+ * The canonical limbs of a: each in [0, 2^22) (the top one in [0, 2^13)), the value in [0, p).
+ * Three carry passes bring any lazily carried value (limbs negative or a few times 2^22) into
+ * [0, 2^255), then p is subtracted once if the value is still at least p. No BigInt: encoding
+ * runs once per derivation.
  */
 function feCanonical(a: Fe): Fe {
   const o = fe();
   o.set(a);
   for (let pass = 0; pass < 3; pass++) {
     let carry = 0;
-    for (let i = 0; i < 15; i++) {
+    for (let i = 0; i < LIMBS - 1; i++) {
       const v = o[i]! + carry;
-      carry = Math.floor(v * INV_2_16);
-      o[i] = v - carry * 65536;
+      carry = Math.floor(v * INV_2_22);
+      o[i] = v - carry * RADIX;
     }
-    const top = o[15]! + carry;
-    carry = Math.floor(top / 32768);
-    o[15] = top - carry * 32768;
+    const top = o[LIMBS - 1]! + carry;
+    carry = Math.floor(top / TOP_BITS);
+    o[LIMBS - 1] = top - carry * TOP_BITS;
     o[0] = o[0]! + 19 * carry; // 2^255 = 19 (mod p)
   }
-  let atLeastP = o[15] === 0x7fff && o[0]! >= 0xffed;
-  for (let i = 1; i < 15 && atLeastP; i++) atLeastP = o[i] === 0xffff;
+  // p = 2^255 - 19: limbs 2^22 - 19, 2^22 - 1 (ten of them), 2^13 - 1.
+  let atLeastP = o[LIMBS - 1] === TOP_BITS - 1 && o[0]! >= RADIX - 19;
+  for (let i = 1; i < LIMBS - 1 && atLeastP; i++) atLeastP = o[i] === RADIX - 1;
   if (atLeastP) {
-    const low = o[0]! - 0xffed; // value - p: only the low limb is left
+    const low = o[0]! - (RADIX - 19); // value - p: only the low limb is left
     o.fill(0);
     o[0] = low;
   }
@@ -161,16 +193,16 @@ function feIsZero(a: Fe): boolean {
   return feCanonical(a).every((limb) => limb === 0);
 }
 
-// feMul and feSqr are unrolled (column k = sum of a_i * b_(k-i)); a loop over typed arrays runs
-// about 1.5x slower in V8. They end in the same reduction, written out twice on purpose: moving it
-// into a helper (through an array or 31 arguments) made the whole derivation ~1.5x slower.
-// Both read all inputs before writing, so `o` may alias `a` or `b`.
+// feMul and feSqr are unrolled (column k = sum of a_i * b_(k-i)), generated rather than typed; a
+// loop over typed arrays runs about 1.5x slower in V8. They end in the same reduction, written out
+// twice on purpose: moving it into a helper (through an array or 23 arguments) made the whole
+// derivation ~1.5x slower. Both read all inputs before writing, so `o` may alias `a` or `b`.
 
 function feMul(o: Fe, a: Fe, b: Fe): void {
-  const a0 = a[0]!, a1 = a[1]!, a2 = a[2]!, a3 = a[3]!, a4 = a[4]!, a5 = a[5]!, a6 = a[6]!, a7 = a[7]!;
-  const a8 = a[8]!, a9 = a[9]!, a10 = a[10]!, a11 = a[11]!, a12 = a[12]!, a13 = a[13]!, a14 = a[14]!, a15 = a[15]!;
-  const b0 = b[0]!, b1 = b[1]!, b2 = b[2]!, b3 = b[3]!, b4 = b[4]!, b5 = b[5]!, b6 = b[6]!, b7 = b[7]!;
-  const b8 = b[8]!, b9 = b[9]!, b10 = b[10]!, b11 = b[11]!, b12 = b[12]!, b13 = b[13]!, b14 = b[14]!, b15 = b[15]!;
+  const a0 = a[0]!, a1 = a[1]!, a2 = a[2]!, a3 = a[3]!, a4 = a[4]!, a5 = a[5]!;
+  const a6 = a[6]!, a7 = a[7]!, a8 = a[8]!, a9 = a[9]!, a10 = a[10]!, a11 = a[11]!;
+  const b0 = b[0]!, b1 = b[1]!, b2 = b[2]!, b3 = b[3]!, b4 = b[4]!, b5 = b[5]!;
+  const b6 = b[6]!, b7 = b[7]!, b8 = b[8]!, b9 = b[9]!, b10 = b[10]!, b11 = b[11]!;
   let t0 = a0 * b0;
   let t1 = a0 * b1 + a1 * b0;
   let t2 = a0 * b2 + a1 * b1 + a2 * b0;
@@ -179,91 +211,71 @@ function feMul(o: Fe, a: Fe, b: Fe): void {
   let t5 = a0 * b5 + a1 * b4 + a2 * b3 + a3 * b2 + a4 * b1 + a5 * b0;
   let t6 = a0 * b6 + a1 * b5 + a2 * b4 + a3 * b3 + a4 * b2 + a5 * b1 + a6 * b0;
   let t7 = a0 * b7 + a1 * b6 + a2 * b5 + a3 * b4 + a4 * b3 + a5 * b2 + a6 * b1 + a7 * b0;
-  let t8 = a0 * b8 + a1 * b7 + a2 * b6 + a3 * b5 + a4 * b4 + a5 * b3 + a6 * b2 + a7 * b1 +
-           a8 * b0;
-  let t9 = a0 * b9 + a1 * b8 + a2 * b7 + a3 * b6 + a4 * b5 + a5 * b4 + a6 * b3 + a7 * b2 +
-           a8 * b1 + a9 * b0;
-  let t10 = a0 * b10 + a1 * b9 + a2 * b8 + a3 * b7 + a4 * b6 + a5 * b5 + a6 * b4 + a7 * b3 +
-            a8 * b2 + a9 * b1 + a10 * b0;
-  let t11 = a0 * b11 + a1 * b10 + a2 * b9 + a3 * b8 + a4 * b7 + a5 * b6 + a6 * b5 + a7 * b4 +
-            a8 * b3 + a9 * b2 + a10 * b1 + a11 * b0;
-  let t12 = a0 * b12 + a1 * b11 + a2 * b10 + a3 * b9 + a4 * b8 + a5 * b7 + a6 * b6 + a7 * b5 +
-            a8 * b4 + a9 * b3 + a10 * b2 + a11 * b1 + a12 * b0;
-  let t13 = a0 * b13 + a1 * b12 + a2 * b11 + a3 * b10 + a4 * b9 + a5 * b8 + a6 * b7 + a7 * b6 +
-            a8 * b5 + a9 * b4 + a10 * b3 + a11 * b2 + a12 * b1 + a13 * b0;
-  let t14 = a0 * b14 + a1 * b13 + a2 * b12 + a3 * b11 + a4 * b10 + a5 * b9 + a6 * b8 + a7 * b7 +
-            a8 * b6 + a9 * b5 + a10 * b4 + a11 * b3 + a12 * b2 + a13 * b1 + a14 * b0;
-  let t15 = a0 * b15 + a1 * b14 + a2 * b13 + a3 * b12 + a4 * b11 + a5 * b10 + a6 * b9 + a7 * b8 +
-            a8 * b7 + a9 * b6 + a10 * b5 + a11 * b4 + a12 * b3 + a13 * b2 + a14 * b1 + a15 * b0;
-  const t16 = a1 * b15 + a2 * b14 + a3 * b13 + a4 * b12 + a5 * b11 + a6 * b10 + a7 * b9 + a8 * b8 +
-              a9 * b7 + a10 * b6 + a11 * b5 + a12 * b4 + a13 * b3 + a14 * b2 + a15 * b1;
-  const t17 = a2 * b15 + a3 * b14 + a4 * b13 + a5 * b12 + a6 * b11 + a7 * b10 + a8 * b9 + a9 * b8 +
-              a10 * b7 + a11 * b6 + a12 * b5 + a13 * b4 + a14 * b3 + a15 * b2;
-  const t18 = a3 * b15 + a4 * b14 + a5 * b13 + a6 * b12 + a7 * b11 + a8 * b10 + a9 * b9 + a10 * b8 +
-              a11 * b7 + a12 * b6 + a13 * b5 + a14 * b4 + a15 * b3;
-  const t19 = a4 * b15 + a5 * b14 + a6 * b13 + a7 * b12 + a8 * b11 + a9 * b10 + a10 * b9 + a11 * b8 +
-              a12 * b7 + a13 * b6 + a14 * b5 + a15 * b4;
-  const t20 = a5 * b15 + a6 * b14 + a7 * b13 + a8 * b12 + a9 * b11 + a10 * b10 + a11 * b9 + a12 * b8 +
-              a13 * b7 + a14 * b6 + a15 * b5;
-  const t21 = a6 * b15 + a7 * b14 + a8 * b13 + a9 * b12 + a10 * b11 + a11 * b10 + a12 * b9 + a13 * b8 +
-              a14 * b7 + a15 * b6;
-  const t22 = a7 * b15 + a8 * b14 + a9 * b13 + a10 * b12 + a11 * b11 + a12 * b10 + a13 * b9 + a14 * b8 +
-              a15 * b7;
-  const t23 = a8 * b15 + a9 * b14 + a10 * b13 + a11 * b12 + a12 * b11 + a13 * b10 + a14 * b9 + a15 * b8;
-  const t24 = a9 * b15 + a10 * b14 + a11 * b13 + a12 * b12 + a13 * b11 + a14 * b10 + a15 * b9;
-  const t25 = a10 * b15 + a11 * b14 + a12 * b13 + a13 * b12 + a14 * b11 + a15 * b10;
-  const t26 = a11 * b15 + a12 * b14 + a13 * b13 + a14 * b12 + a15 * b11;
-  const t27 = a12 * b15 + a13 * b14 + a14 * b13 + a15 * b12;
-  const t28 = a13 * b15 + a14 * b14 + a15 * b13;
-  const t29 = a14 * b15 + a15 * b14;
-  const t30 = a15 * b15;
-  // Fold limbs 16..30 (weight 2^256 = 38 mod p), then carry once around and twice more at the
-  // bottom: every limb ends in [-8, 2^16 + 8), small enough for the next product.
-  t0 += 38 * t16;
-  t1 += 38 * t17;
-  t2 += 38 * t18;
-  t3 += 38 * t19;
-  t4 += 38 * t20;
-  t5 += 38 * t21;
-  t6 += 38 * t22;
-  t7 += 38 * t23;
-  t8 += 38 * t24;
-  t9 += 38 * t25;
-  t10 += 38 * t26;
-  t11 += 38 * t27;
-  t12 += 38 * t28;
-  t13 += 38 * t29;
-  t14 += 38 * t30;
+  let t8 = a0 * b8 + a1 * b7 + a2 * b6 + a3 * b5 + a4 * b4 + a5 * b3 + a6 * b2 + a7 * b1 + a8 * b0;
+  let t9 = a0 * b9 + a1 * b8 + a2 * b7 + a3 * b6 + a4 * b5 + a5 * b4 + a6 * b3 + a7 * b2 + a8 * b1 + a9 * b0;
+  let t10 = a0 * b10 + a1 * b9 + a2 * b8 + a3 * b7 + a4 * b6 + a5 * b5 + a6 * b4 + a7 * b3 + a8 * b2 + a9 * b1 + a10 * b0;
+  let t11 = a0 * b11 + a1 * b10 + a2 * b9 + a3 * b8 + a4 * b7 + a5 * b6 + a6 * b5 + a7 * b4 + a8 * b3 + a9 * b2 + a10 * b1 + a11 * b0;
+  let t12 = a1 * b11 + a2 * b10 + a3 * b9 + a4 * b8 + a5 * b7 + a6 * b6 + a7 * b5 + a8 * b4 + a9 * b3 + a10 * b2 + a11 * b1;
+  let t13 = a2 * b11 + a3 * b10 + a4 * b9 + a5 * b8 + a6 * b7 + a7 * b6 + a8 * b5 + a9 * b4 + a10 * b3 + a11 * b2;
+  let t14 = a3 * b11 + a4 * b10 + a5 * b9 + a6 * b8 + a7 * b7 + a8 * b6 + a9 * b5 + a10 * b4 + a11 * b3;
+  let t15 = a4 * b11 + a5 * b10 + a6 * b9 + a7 * b8 + a8 * b7 + a9 * b6 + a10 * b5 + a11 * b4;
+  let t16 = a5 * b11 + a6 * b10 + a7 * b9 + a8 * b8 + a9 * b7 + a10 * b6 + a11 * b5;
+  let t17 = a6 * b11 + a7 * b10 + a8 * b9 + a9 * b8 + a10 * b7 + a11 * b6;
+  let t18 = a7 * b11 + a8 * b10 + a9 * b9 + a10 * b8 + a11 * b7;
+  let t19 = a8 * b11 + a9 * b10 + a10 * b9 + a11 * b8;
+  let t20 = a9 * b11 + a10 * b10 + a11 * b9;
+  let t21 = a10 * b11 + a11 * b10;
+  let t22 = a11 * b11;
   let c: number;
-  c = Math.floor(t0 * INV_2_16); t0 -= c * 65536; t1 += c;
-  c = Math.floor(t1 * INV_2_16); t1 -= c * 65536; t2 += c;
-  c = Math.floor(t2 * INV_2_16); t2 -= c * 65536; t3 += c;
-  c = Math.floor(t3 * INV_2_16); t3 -= c * 65536; t4 += c;
-  c = Math.floor(t4 * INV_2_16); t4 -= c * 65536; t5 += c;
-  c = Math.floor(t5 * INV_2_16); t5 -= c * 65536; t6 += c;
-  c = Math.floor(t6 * INV_2_16); t6 -= c * 65536; t7 += c;
-  c = Math.floor(t7 * INV_2_16); t7 -= c * 65536; t8 += c;
-  c = Math.floor(t8 * INV_2_16); t8 -= c * 65536; t9 += c;
-  c = Math.floor(t9 * INV_2_16); t9 -= c * 65536; t10 += c;
-  c = Math.floor(t10 * INV_2_16); t10 -= c * 65536; t11 += c;
-  c = Math.floor(t11 * INV_2_16); t11 -= c * 65536; t12 += c;
-  c = Math.floor(t12 * INV_2_16); t12 -= c * 65536; t13 += c;
-  c = Math.floor(t13 * INV_2_16); t13 -= c * 65536; t14 += c;
-  c = Math.floor(t14 * INV_2_16); t14 -= c * 65536; t15 += c;
-  c = Math.floor(t15 * INV_2_16); t15 -= c * 65536; t0 += 38 * c;
-  c = Math.floor(t0 * INV_2_16); t0 -= c * 65536; t1 += c;
-  c = Math.floor(t1 * INV_2_16); t1 -= c * 65536; t2 += c;
+  // Carry the high columns 12..22 first (each below 2^51), so that folding them (weight
+  // 2^264 = 9728 mod p) adds at most 2^36 to a low column; then carry the low ones round.
+  c = Math.floor(t12 * INV_2_22); t12 -= c * RADIX; t13 += c;
+  c = Math.floor(t13 * INV_2_22); t13 -= c * RADIX; t14 += c;
+  c = Math.floor(t14 * INV_2_22); t14 -= c * RADIX; t15 += c;
+  c = Math.floor(t15 * INV_2_22); t15 -= c * RADIX; t16 += c;
+  c = Math.floor(t16 * INV_2_22); t16 -= c * RADIX; t17 += c;
+  c = Math.floor(t17 * INV_2_22); t17 -= c * RADIX; t18 += c;
+  c = Math.floor(t18 * INV_2_22); t18 -= c * RADIX; t19 += c;
+  c = Math.floor(t19 * INV_2_22); t19 -= c * RADIX; t20 += c;
+  c = Math.floor(t20 * INV_2_22); t20 -= c * RADIX; t21 += c;
+  c = Math.floor(t21 * INV_2_22); t21 -= c * RADIX; t22 += c;
+  c = Math.floor(t22 * INV_2_22); t22 -= c * RADIX; const t23 = c;
+  t0 += 9728 * t12;
+  t1 += 9728 * t13;
+  t2 += 9728 * t14;
+  t3 += 9728 * t15;
+  t4 += 9728 * t16;
+  t5 += 9728 * t17;
+  t6 += 9728 * t18;
+  t7 += 9728 * t19;
+  t8 += 9728 * t20;
+  t9 += 9728 * t21;
+  t10 += 9728 * t22;
+  t11 += 9728 * t23;
+  c = Math.floor(t0 * INV_2_22); t0 -= c * RADIX; t1 += c;
+  c = Math.floor(t1 * INV_2_22); t1 -= c * RADIX; t2 += c;
+  c = Math.floor(t2 * INV_2_22); t2 -= c * RADIX; t3 += c;
+  c = Math.floor(t3 * INV_2_22); t3 -= c * RADIX; t4 += c;
+  c = Math.floor(t4 * INV_2_22); t4 -= c * RADIX; t5 += c;
+  c = Math.floor(t5 * INV_2_22); t5 -= c * RADIX; t6 += c;
+  c = Math.floor(t6 * INV_2_22); t6 -= c * RADIX; t7 += c;
+  c = Math.floor(t7 * INV_2_22); t7 -= c * RADIX; t8 += c;
+  c = Math.floor(t8 * INV_2_22); t8 -= c * RADIX; t9 += c;
+  c = Math.floor(t9 * INV_2_22); t9 -= c * RADIX; t10 += c;
+  c = Math.floor(t10 * INV_2_22); t10 -= c * RADIX; t11 += c;
+  c = Math.floor(t11 * INV_2_22); t11 -= c * RADIX; t0 += 9728 * c;
+  c = Math.floor(t0 * INV_2_22); t0 -= c * RADIX; t1 += c;
+  c = Math.floor(t1 * INV_2_22); t1 -= c * RADIX; t2 += c;
   o[0] = t0; o[1] = t1; o[2] = t2; o[3] = t3;
   o[4] = t4; o[5] = t5; o[6] = t6; o[7] = t7;
   o[8] = t8; o[9] = t9; o[10] = t10; o[11] = t11;
-  o[12] = t12; o[13] = t13; o[14] = t14; o[15] = t15;
 }
 
 function feSqr(o: Fe, a: Fe): void {
-  const a0 = a[0]!, a1 = a[1]!, a2 = a[2]!, a3 = a[3]!, a4 = a[4]!, a5 = a[5]!, a6 = a[6]!, a7 = a[7]!;
-  const a8 = a[8]!, a9 = a[9]!, a10 = a[10]!, a11 = a[11]!, a12 = a[12]!, a13 = a[13]!, a14 = a[14]!, a15 = a[15]!;
-  const d0 = 2 * a0, d1 = 2 * a1, d2 = 2 * a2, d3 = 2 * a3, d4 = 2 * a4, d5 = 2 * a5, d6 = 2 * a6, d7 = 2 * a7;
-  const d8 = 2 * a8, d9 = 2 * a9, d10 = 2 * a10, d11 = 2 * a11, d12 = 2 * a12, d13 = 2 * a13, d14 = 2 * a14;
+  const a0 = a[0]!, a1 = a[1]!, a2 = a[2]!, a3 = a[3]!, a4 = a[4]!, a5 = a[5]!;
+  const a6 = a[6]!, a7 = a[7]!, a8 = a[8]!, a9 = a[9]!, a10 = a[10]!, a11 = a[11]!;
+  const d0 = 2 * a0, d1 = 2 * a1, d2 = 2 * a2, d3 = 2 * a3, d4 = 2 * a4, d5 = 2 * a5;
+  const d6 = 2 * a6, d7 = 2 * a7, d8 = 2 * a8, d9 = 2 * a9, d10 = 2 * a10;
   let t0 = a0 * a0;
   let t1 = d0 * a1;
   let t2 = d0 * a2 + a1 * a1;
@@ -276,66 +288,62 @@ function feSqr(o: Fe, a: Fe): void {
   let t9 = d0 * a9 + d1 * a8 + d2 * a7 + d3 * a6 + d4 * a5;
   let t10 = d0 * a10 + d1 * a9 + d2 * a8 + d3 * a7 + d4 * a6 + a5 * a5;
   let t11 = d0 * a11 + d1 * a10 + d2 * a9 + d3 * a8 + d4 * a7 + d5 * a6;
-  let t12 = d0 * a12 + d1 * a11 + d2 * a10 + d3 * a9 + d4 * a8 + d5 * a7 + a6 * a6;
-  let t13 = d0 * a13 + d1 * a12 + d2 * a11 + d3 * a10 + d4 * a9 + d5 * a8 + d6 * a7;
-  let t14 = d0 * a14 + d1 * a13 + d2 * a12 + d3 * a11 + d4 * a10 + d5 * a9 + d6 * a8 + a7 * a7;
-  let t15 = d0 * a15 + d1 * a14 + d2 * a13 + d3 * a12 + d4 * a11 + d5 * a10 + d6 * a9 + d7 * a8;
-  const t16 = d1 * a15 + d2 * a14 + d3 * a13 + d4 * a12 + d5 * a11 + d6 * a10 + d7 * a9 + a8 * a8;
-  const t17 = d2 * a15 + d3 * a14 + d4 * a13 + d5 * a12 + d6 * a11 + d7 * a10 + d8 * a9;
-  const t18 = d3 * a15 + d4 * a14 + d5 * a13 + d6 * a12 + d7 * a11 + d8 * a10 + a9 * a9;
-  const t19 = d4 * a15 + d5 * a14 + d6 * a13 + d7 * a12 + d8 * a11 + d9 * a10;
-  const t20 = d5 * a15 + d6 * a14 + d7 * a13 + d8 * a12 + d9 * a11 + a10 * a10;
-  const t21 = d6 * a15 + d7 * a14 + d8 * a13 + d9 * a12 + d10 * a11;
-  const t22 = d7 * a15 + d8 * a14 + d9 * a13 + d10 * a12 + a11 * a11;
-  const t23 = d8 * a15 + d9 * a14 + d10 * a13 + d11 * a12;
-  const t24 = d9 * a15 + d10 * a14 + d11 * a13 + a12 * a12;
-  const t25 = d10 * a15 + d11 * a14 + d12 * a13;
-  const t26 = d11 * a15 + d12 * a14 + a13 * a13;
-  const t27 = d12 * a15 + d13 * a14;
-  const t28 = d13 * a15 + a14 * a14;
-  const t29 = d14 * a15;
-  const t30 = a15 * a15;
-  // Fold limbs 16..30 (weight 2^256 = 38 mod p), then carry once around and twice more at the
-  // bottom: every limb ends in [-8, 2^16 + 8), small enough for the next product.
-  t0 += 38 * t16;
-  t1 += 38 * t17;
-  t2 += 38 * t18;
-  t3 += 38 * t19;
-  t4 += 38 * t20;
-  t5 += 38 * t21;
-  t6 += 38 * t22;
-  t7 += 38 * t23;
-  t8 += 38 * t24;
-  t9 += 38 * t25;
-  t10 += 38 * t26;
-  t11 += 38 * t27;
-  t12 += 38 * t28;
-  t13 += 38 * t29;
-  t14 += 38 * t30;
+  let t12 = d1 * a11 + d2 * a10 + d3 * a9 + d4 * a8 + d5 * a7 + a6 * a6;
+  let t13 = d2 * a11 + d3 * a10 + d4 * a9 + d5 * a8 + d6 * a7;
+  let t14 = d3 * a11 + d4 * a10 + d5 * a9 + d6 * a8 + a7 * a7;
+  let t15 = d4 * a11 + d5 * a10 + d6 * a9 + d7 * a8;
+  let t16 = d5 * a11 + d6 * a10 + d7 * a9 + a8 * a8;
+  let t17 = d6 * a11 + d7 * a10 + d8 * a9;
+  let t18 = d7 * a11 + d8 * a10 + a9 * a9;
+  let t19 = d8 * a11 + d9 * a10;
+  let t20 = d9 * a11 + a10 * a10;
+  let t21 = d10 * a11;
+  let t22 = a11 * a11;
   let c: number;
-  c = Math.floor(t0 * INV_2_16); t0 -= c * 65536; t1 += c;
-  c = Math.floor(t1 * INV_2_16); t1 -= c * 65536; t2 += c;
-  c = Math.floor(t2 * INV_2_16); t2 -= c * 65536; t3 += c;
-  c = Math.floor(t3 * INV_2_16); t3 -= c * 65536; t4 += c;
-  c = Math.floor(t4 * INV_2_16); t4 -= c * 65536; t5 += c;
-  c = Math.floor(t5 * INV_2_16); t5 -= c * 65536; t6 += c;
-  c = Math.floor(t6 * INV_2_16); t6 -= c * 65536; t7 += c;
-  c = Math.floor(t7 * INV_2_16); t7 -= c * 65536; t8 += c;
-  c = Math.floor(t8 * INV_2_16); t8 -= c * 65536; t9 += c;
-  c = Math.floor(t9 * INV_2_16); t9 -= c * 65536; t10 += c;
-  c = Math.floor(t10 * INV_2_16); t10 -= c * 65536; t11 += c;
-  c = Math.floor(t11 * INV_2_16); t11 -= c * 65536; t12 += c;
-  c = Math.floor(t12 * INV_2_16); t12 -= c * 65536; t13 += c;
-  c = Math.floor(t13 * INV_2_16); t13 -= c * 65536; t14 += c;
-  c = Math.floor(t14 * INV_2_16); t14 -= c * 65536; t15 += c;
-  c = Math.floor(t15 * INV_2_16); t15 -= c * 65536; t0 += 38 * c;
-  c = Math.floor(t0 * INV_2_16); t0 -= c * 65536; t1 += c;
-  c = Math.floor(t1 * INV_2_16); t1 -= c * 65536; t2 += c;
+  // Carry the high columns 12..22 first (each below 2^51), so that folding them (weight
+  // 2^264 = 9728 mod p) adds at most 2^36 to a low column; then carry the low ones round.
+  c = Math.floor(t12 * INV_2_22); t12 -= c * RADIX; t13 += c;
+  c = Math.floor(t13 * INV_2_22); t13 -= c * RADIX; t14 += c;
+  c = Math.floor(t14 * INV_2_22); t14 -= c * RADIX; t15 += c;
+  c = Math.floor(t15 * INV_2_22); t15 -= c * RADIX; t16 += c;
+  c = Math.floor(t16 * INV_2_22); t16 -= c * RADIX; t17 += c;
+  c = Math.floor(t17 * INV_2_22); t17 -= c * RADIX; t18 += c;
+  c = Math.floor(t18 * INV_2_22); t18 -= c * RADIX; t19 += c;
+  c = Math.floor(t19 * INV_2_22); t19 -= c * RADIX; t20 += c;
+  c = Math.floor(t20 * INV_2_22); t20 -= c * RADIX; t21 += c;
+  c = Math.floor(t21 * INV_2_22); t21 -= c * RADIX; t22 += c;
+  c = Math.floor(t22 * INV_2_22); t22 -= c * RADIX; const t23 = c;
+  t0 += 9728 * t12;
+  t1 += 9728 * t13;
+  t2 += 9728 * t14;
+  t3 += 9728 * t15;
+  t4 += 9728 * t16;
+  t5 += 9728 * t17;
+  t6 += 9728 * t18;
+  t7 += 9728 * t19;
+  t8 += 9728 * t20;
+  t9 += 9728 * t21;
+  t10 += 9728 * t22;
+  t11 += 9728 * t23;
+  c = Math.floor(t0 * INV_2_22); t0 -= c * RADIX; t1 += c;
+  c = Math.floor(t1 * INV_2_22); t1 -= c * RADIX; t2 += c;
+  c = Math.floor(t2 * INV_2_22); t2 -= c * RADIX; t3 += c;
+  c = Math.floor(t3 * INV_2_22); t3 -= c * RADIX; t4 += c;
+  c = Math.floor(t4 * INV_2_22); t4 -= c * RADIX; t5 += c;
+  c = Math.floor(t5 * INV_2_22); t5 -= c * RADIX; t6 += c;
+  c = Math.floor(t6 * INV_2_22); t6 -= c * RADIX; t7 += c;
+  c = Math.floor(t7 * INV_2_22); t7 -= c * RADIX; t8 += c;
+  c = Math.floor(t8 * INV_2_22); t8 -= c * RADIX; t9 += c;
+  c = Math.floor(t9 * INV_2_22); t9 -= c * RADIX; t10 += c;
+  c = Math.floor(t10 * INV_2_22); t10 -= c * RADIX; t11 += c;
+  c = Math.floor(t11 * INV_2_22); t11 -= c * RADIX; t0 += 9728 * c;
+  c = Math.floor(t0 * INV_2_22); t0 -= c * RADIX; t1 += c;
+  c = Math.floor(t1 * INV_2_22); t1 -= c * RADIX; t2 += c;
   o[0] = t0; o[1] = t1; o[2] = t2; o[3] = t3;
   o[4] = t4; o[5] = t5; o[6] = t6; o[7] = t7;
   o[8] = t8; o[9] = t9; o[10] = t10; o[11] = t11;
-  o[12] = t12; o[13] = t13; o[14] = t14; o[15] = t15;
 }
+
 
 function feSqrN(o: Fe, a: Fe, n: number): void {
   feSqr(o, a);
@@ -501,12 +509,7 @@ function encode(p: Extended, zInv: Fe): Uint8Array {
   const x = fe(), y = fe();
   feMul(x, p.X, zInv);
   feMul(y, p.Y, zInv);
-  const yLimbs = feCanonical(y);
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 16; i++) {
-    out[2 * i] = yLimbs[i]! & 0xff;
-    out[2 * i + 1] = yLimbs[i]! >> 8;
-  }
+  const out = feToBytes(feCanonical(y));
   if (feCanonical(x)[0]! & 1) out[31] = out[31]! | 0x80;
   return out;
 }
