@@ -86,6 +86,20 @@ describe("parsePublicSpendKey", () => {
   });
 });
 
+describe("deriveViewTag", () => {
+  it("is the first byte of keccak('view_tag' ‖ derivation ‖ varint(i)), for indices of one to three varint bytes", async () => {
+    const { keccak_256 } = await import("@noble/hashes/sha3.js");
+    const { concatBytes } = await import("@noble/hashes/utils.js");
+    const salt = new TextEncoder().encode("view_tag");
+    for (const [n, a] of scalars(20, 13).entries()) {
+      const derivation = scalarToBytes(a);
+      for (const index of [0, 1, n, 127, 128, 300, 20_000]) {
+        expect(deriveViewTag(derivation, index)).toBe(keccak_256(concatBytes(salt, derivation, varint(index)))[0]);
+      }
+    }
+  });
+});
+
 describe("encoding helpers", () => {
   it("writes Monero varints (7 bits per byte, low first)", () => {
     expect([0, 1, 127, 128, 300, 16384].map((n) => bytesToHex(varint(n)))).toEqual(["00", "01", "7f", "8001", "ac02", "808001"]);

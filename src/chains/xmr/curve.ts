@@ -3,6 +3,7 @@
 
 import { numberToBytesLE } from "@noble/curves/utils.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 import { Point } from "./keys";
 /**
  * Monero's `generate_key_derivation`: the compressed point 8·a·R, or null when R is not a valid
@@ -34,21 +35,44 @@ export function generateKeyDerivation(txPublicKey: Uint8Array, privateViewKey: U
  * components come out as in Monero.
  */
 export function generateKeyDerivations(txPublicKey: Uint8Array, privateViewKeys: readonly Uint8Array[]): (Uint8Array | null)[] {
-  const R = txPublicKey.length === 32 ? decompress(txPublicKey) : null;
-  if (R === null) return privateViewKeys.map(() => null);
   if (privateViewKeys.length < SHARED_TABLE_KEYS) {
+    const R = txPublicKey.length === 32 ? decompress(txPublicKey) : null;
+    if (R === null) return privateViewKeys.map(() => null);
     return privateViewKeys.map((k) => (k.length === 32 ? compress(multiplyByEightTimes(R, k)) : null));
   }
-  const eightR = extended();
-  dbl(eightR, R, false);
-  dbl(eightR, eightR, false);
-  dbl(eightR, eightR, true);
-  const table = combTable(eightR, sharedCombWidth(privateViewKeys.length), 256);
+  const table = eightTimesTable(txPublicKey, sharedCombWidth(privateViewKeys.length));
+  if (table === null) return privateViewKeys.map(() => null);
   return compressAll(privateViewKeys.map((k) => (k.length === 32 ? combMultiplyBytes(table, k) : null)));
 }
 
 /** Below this many keys per tx key, a fixed-base table costs more than it saves. */
 const SHARED_TABLE_KEYS = 8;
+
+/**
+ * The comb of 8R for a tx public key, or null when it is not a point. The last few are kept (about
+ * 0.5 MB each): the scan shards of one coin that share an isolate (all of them under `wrangler dev`,
+ * where they may on Cloudflare) scan the same txs, and a table costs about 40 keys' additions.
+ */
+function eightTimesTable(txPublicKey: Uint8Array, width: number): Comb | null {
+  const id = `${bytesToHex(txPublicKey)}:${width}`;
+  const kept = recentTables.get(id);
+  if (kept !== undefined) return kept;
+  const R = txPublicKey.length === 32 ? decompress(txPublicKey) : null;
+  let table: Comb | null = null;
+  if (R !== null) {
+    const eightR = extended();
+    dbl(eightR, R, false);
+    dbl(eightR, eightR, false);
+    dbl(eightR, eightR, true);
+    table = combTable(eightR, width, 256);
+  }
+  if (recentTables.size >= RECENT_TABLES) recentTables.delete(recentTables.keys().next().value!);
+  recentTables.set(id, table);
+  return table;
+}
+
+const RECENT_TABLES = 8;
+const recentTables = new Map<string, Comb | null>();
 
 /** Monero's amount generator H = 8·decode(keccak(G)) (rctTypes.h hard-codes the same point). */
 export const AMOUNT_GENERATOR = Point.fromBytes(keccak_256(Point.BASE.toBytes())).clearCofactor();
