@@ -14,8 +14,9 @@ import { monitoringMs } from "./config";
 import { readAllChainStates } from "./db/chain-state";
 import { database } from "./db/client";
 import { anyWatchedInvoice } from "./db/invoices";
+import { heldAccountsByCoin } from "./db/scan-holds";
 import { chainHealth } from "./domain/chain-health";
-import { tickerOf } from "./domain/coins";
+import { tickerOf, type Coin } from "./domain/coins";
 import { chainWatcherOf } from "./durable/chain-watcher";
 import type { Env } from "./env";
 import { kInvocation } from "./rpc/context";
@@ -40,8 +41,9 @@ app.get("/healthz", async (c) => {
   const db = database(c.env.DB);
   let ready = true;
   let states: Awaited<ReturnType<typeof readAllChainStates>> = [];
+  let held = new Map<Coin, { accounts: number; since: number }>();
   try {
-    states = await readAllChainStates(db);
+    [states, held] = await Promise.all([readAllChainStates(db), heldAccountsByCoin(db)]);
   } catch {
     ready = false;
   }
@@ -52,7 +54,7 @@ app.get("/healthz", async (c) => {
         // Unknown counts as watched: a stale scan then shows rather than hides.
         const watching = ready ? await anyWatchedInvoice(db, coin, now - monitoringMs(c.env)).catch(() => true) : true;
         const live = await chainWatcherOf(c.env, coin).status().catch(() => null);
-        const context = { now, pollMs: runtime.pollMs, scanLagMs: runtime.scanLagMs ?? 0, watching, waitingSince: live?.waitingSince ?? null };
+        const context = { now, pollMs: runtime.pollMs, scanLagMs: runtime.scanLagMs ?? 0, watching, waitingSince: live?.waitingSince ?? null, held: held.get(coin) ?? null };
         return [tickerOf(coin), chainHealth(coin, states.find((s) => s.coin === coin), context)] as const;
       }),
     ),

@@ -1,7 +1,7 @@
 // Scan holds: a user whose shard still owes its account batches. The account's expiry reads the
 // earliest hold with the chain's scan time and never expires past it (see schema.scanHolds).
 
-import { and, eq, inArray, min, ne } from "drizzle-orm";
+import { and, countDistinct, eq, inArray, min, ne } from "drizzle-orm";
 import type { Coin } from "../domain/coins";
 import type { UserId } from "../domain/ids";
 import { query, transaction, type Db } from "./client";
@@ -56,4 +56,16 @@ export async function scanHeldBefore(db: Db, coin: Coin, userId: UserId): Promis
       .get(),
   );
   return row?.heldBefore ?? null;
+}
+
+/** Per coin: how many accounts a shard still owes batches, and the earliest hold (for /healthz). */
+export async function heldAccountsByCoin(db: Db): Promise<Map<Coin, { accounts: number; since: number }>> {
+  const rows = await query("read scan holds per coin", () =>
+    db
+      .select({ coin: scanHolds.coin, accounts: countDistinct(scanHolds.userId), since: min(scanHolds.heldBefore) })
+      .from(scanHolds)
+      .groupBy(scanHolds.coin)
+      .all(),
+  );
+  return new Map(rows.map((r) => [r.coin as Coin, { accounts: r.accounts, since: r.since ?? 0 }]));
 }

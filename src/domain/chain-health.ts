@@ -33,6 +33,8 @@ export interface HealthContext {
   watching: boolean;
   /** Start of the node call the watcher is waiting on; null when none. */
   waitingSince: number | null;
+  /** Accounts a scan shard still owes batches, and the earliest time held back; absent: none. */
+  held?: { accounts: number; since: number } | null;
 }
 
 /** One coin in /healthz. Times are ISO strings, null when there is none. */
@@ -53,6 +55,12 @@ export interface ChainHealth {
   checkedAt: string | null;
   waitingSince: string | null;
   lastError: string | null;
+  /**
+   * Accounts a scan shard still owes batches to (they failed or did not fit; retried on their own),
+   * and since when their expiry is held. The coin stays ready: the other accounts move on.
+   */
+  heldAccounts: number;
+  heldSince: string | null;
   /** What the node lets the watcher see beyond blocks (an EVM node: `pool`, `internalTransfers`); absent when its chain has nothing to say. */
   features?: Record<string, unknown>;
 }
@@ -73,6 +81,8 @@ export function chainHealth(coin: Coin, record: WatcherRecord | undefined, at: H
     checkedAt: iso(record?.checkedAt ?? null),
     waitingSince: iso(at.waitingSince),
     lastError: record?.lastError ?? null,
+    heldAccounts: at.held?.accounts ?? 0,
+    heldSince: iso(at.held?.since ?? null),
     ...(record?.features ? { features: JSON.parse(record.features) as Record<string, unknown> } : {}),
   };
 }

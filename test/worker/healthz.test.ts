@@ -111,6 +111,26 @@ describe("/healthz per coin", () => {
     expect(await xmrHealth()).toMatchObject({ ready: false, scannedThrough: dayAgo, reason: `the chain was last scanned through ${dayAgo}, more than 3 poll intervals ago` });
   });
 
+  it("counts the accounts a scan shard still owes batches, and since when, without making the coin not ready", async () => {
+    await followingANode();
+    expect(await xmrHealth()).toMatchObject({ ready: true, heldAccounts: 0, heldSince: null });
+    const earliest = Date.now() - 90_000;
+    const hold = E.DB.prepare("INSERT INTO scan_holds (coin, user_id, shard, held_before, updated_at) VALUES (?, ?, ?, ?, ?)");
+    const [a, b] = [await merchantUser(c, randomXmrKeys()), await merchantUser(c, randomXmrKeys())];
+    await E.DB.batch([
+      hold.bind(Coin.XMR, a, "shard-x:0/2", earliest, Date.now()),
+      hold.bind(Coin.XMR, a, "shard-x:1/2", earliest + 5_000, Date.now()),
+      hold.bind(Coin.XMR, b, "shard-x:1/2", earliest + 30_000, Date.now()),
+      hold.bind(Coin.LTC, b, "shard-l:0/1", earliest - 60_000, Date.now()),
+    ]);
+    try {
+      expect(await xmrHealth()).toMatchObject({ ready: true, heldAccounts: 2, heldSince: new Date(earliest).toISOString() });
+    } finally {
+      await E.DB.prepare("DELETE FROM scan_holds WHERE shard LIKE 'shard-%'").run();
+    }
+    expect(await xmrHealth()).toMatchObject({ heldAccounts: 0, heldSince: null });
+  });
+
   it("shows a tick that is waiting on the node, and says not ready once it has waited too long", async () => {
     const chain = await followingANode();
     const release = chain.hold(); // the node stops answering
