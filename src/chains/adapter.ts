@@ -106,6 +106,15 @@ export interface ChainSource<Tx extends ChainTx = ChainTx> {
 }
 
 /** What one watcher tick hands to a user account. */
+/** The batch with only the txs in `hashes`: blocks kept for their heights, the news (tip, gone, reorg) whole. */
+export function withOnlyTxs<B extends ChainBatch>(batch: B, hashes: ReadonlySet<string>): B {
+  return {
+    ...batch,
+    blocks: batch.blocks.map((b) => ({ ...b, txs: b.txs.filter((t) => hashes.has(t.hash)) })),
+    mempool: batch.mempool.filter((t) => hashes.has(t.hash)),
+  };
+}
+
 export interface ChainBatch<Tx extends ChainTx = ChainTx> {
   coin: Coin;
   tipHeight: number;

@@ -16,6 +16,16 @@ export function query<T>(what: string, run: () => Promise<T>): Promise<T> {
   return failingAs(Failures.sqlQuery, `sql query failed: ${what}`, run);
 }
 
+/**
+ * Runs `query` over `values` in chunks of 90 and concatenates the rows: D1 binds at most 100
+ * parameters per statement, which leaves room for a few more (a coin, a shard).
+ */
+export async function inChunks<V, R>(values: readonly V[], query: (chunk: V[]) => Promise<R[]>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < values.length; i += 90) out.push(...(await query(values.slice(i, i + 90))));
+  return out;
+}
+
 /** Runs an atomic write batch; a failure becomes "An error occurred while initiating an SQL transaction." */
 export function transaction<T>(what: string, run: () => Promise<T>): Promise<T> {
   return failingAs(Failures.sqlTransaction, `sql batch failed: ${what}`, run);

@@ -8,7 +8,7 @@ import type { Coin } from "../domain/coins";
 import type { InvoiceId, UserId } from "../domain/ids";
 import { InvoiceStatus, type Invoice, type Payment } from "../domain/invoice";
 import { metadataFromText, metadataToText } from "../domain/invoice-details";
-import { query, type Db } from "./client";
+import { inChunks, query, type Db } from "./client";
 import { invoices, payments } from "./schema";
 
 type InvoiceRow = typeof invoices.$inferSelect;
@@ -152,32 +152,22 @@ export async function anyWatchedInvoice(db: Db, coin: Coin, closedAfter: number)
 }
 
 export async function paymentsOfInvoices(db: Db, invoiceIds: string[]): Promise<Payment[]> {
-  const out: Payment[] = [];
-  // D1 binds at most 100 parameters per statement.
-  for (let i = 0; i < invoiceIds.length; i += 90) {
-    const chunk = invoiceIds.slice(i, i + 90);
-    const rows = await query("list payments", () => db.select().from(payments).where(inArray(payments.invoiceId, chunk)).all());
-    out.push(...rows.map(paymentFromRow));
-  }
-  return out;
+  const rows = await inChunks(invoiceIds, (chunk) => query("list payments", () => db.select().from(payments).where(inArray(payments.invoiceId, chunk)).all()));
+  return rows.map(paymentFromRow);
 }
 
 /** Which of these output keys were already credited anywhere (burning-bug guard across transactions and users). */
 export async function creditedOutputKeys(db: Db, coin: Coin, outputKeys: string[]): Promise<Set<string>> {
-  const out = new Set<string>();
-  // D1 binds at most 100 parameters per statement (one is the coin).
-  for (let i = 0; i < outputKeys.length; i += 90) {
-    const chunk = outputKeys.slice(i, i + 90);
-    const rows = await query("find output keys", () =>
+  const rows = await inChunks(outputKeys, (chunk) =>
+    query("find output keys", () =>
       db
         .select({ outputKey: payments.outputKey })
         .from(payments)
         .where(and(eq(payments.coin, coin), inArray(payments.outputKey, chunk)))
         .all(),
-    );
-    for (const r of rows) out.add(r.outputKey);
-  }
-  return out;
+    ),
+  );
+  return new Set(rows.map((r) => r.outputKey));
 }
 
 export function insertInvoiceStatement(db: Db, inv: Invoice, now: number) {

@@ -4,7 +4,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Coin } from "../domain/coins";
 import type { UserId } from "../domain/ids";
-import { query, type Db } from "./client";
+import { inChunks, query, type Db } from "./client";
 import { keySets } from "./schema";
 
 export type KeySetRow = typeof keySets.$inferSelect;
@@ -59,12 +59,6 @@ export function bumpNextIndexStatement(db: Db, keySetId: number, nextIndex: numb
 }
 
 /** Key set rows by id (a scan shard opening its users' keys). */
-export async function keySetsByIds(db: Db, ids: readonly number[]): Promise<KeySetRow[]> {
-  const out: KeySetRow[] = [];
-  // D1 binds at most 100 parameters per statement.
-  for (let i = 0; i < ids.length; i += 90) {
-    const chunk = ids.slice(i, i + 90);
-    out.push(...(await query("get key sets", () => db.select().from(keySets).where(inArray(keySets.id, chunk)).all())));
-  }
-  return out;
+export function keySetsByIds(db: Db, ids: readonly number[]): Promise<KeySetRow[]> {
+  return inChunks(ids, (chunk) => query("get key sets", () => db.select().from(keySets).where(inArray(keySets.id, chunk)).all()));
 }

@@ -4,7 +4,7 @@
 import { and, countDistinct, eq, inArray, min, ne } from "drizzle-orm";
 import type { Coin } from "../domain/coins";
 import type { UserId } from "../domain/ids";
-import { query, transaction, type Db } from "./client";
+import { inChunks, query, transaction, type Db } from "./client";
 import { scanHolds } from "./schema";
 
 /** Holds each user's expiry before its time, in one D1 batch; an existing, earlier hold of the shard stays. */
@@ -30,20 +30,17 @@ export async function releaseScans(db: Db, coin: Coin, shard: string, users: rea
  * a newer step before an older one.
  */
 export async function otherShardsHolds(db: Db, coin: Coin, shard: string, users: readonly UserId[]): Promise<Map<UserId, number>> {
-  const out = new Map<UserId, number>();
-  for (let i = 0; i < users.length; i += 90) {
-    const chunk = users.slice(i, i + 90);
-    const rows = await query("read other shards' holds", () =>
+  const rows = await inChunks(users, (chunk) =>
+    query("read other shards' holds", () =>
       db
         .select({ userId: scanHolds.userId, heldBefore: min(scanHolds.heldBefore) })
         .from(scanHolds)
         .where(and(eq(scanHolds.coin, coin), ne(scanHolds.shard, shard), inArray(scanHolds.userId, chunk)))
         .groupBy(scanHolds.userId)
         .all(),
-    );
-    for (const r of rows) if (r.heldBefore !== null) out.set(r.userId as UserId, r.heldBefore);
-  }
-  return out;
+    ),
+  );
+  return new Map(rows.flatMap((r) => (r.heldBefore === null ? [] : [[r.userId as UserId, r.heldBefore] as const])));
 }
 
 /** The time before which everything reached the user's account, or null when nothing is held back. */

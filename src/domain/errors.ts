@@ -101,3 +101,8 @@ export class ApiError extends Error {
 
 /** Result shape for Durable Object RPC methods: errors cross the RPC boundary as data, not exceptions. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; failure: ApiFailure };
+
+/** A failure's message for a log line: an Error's message, anything else as text. */
+export function messageOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}

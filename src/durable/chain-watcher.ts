@@ -5,7 +5,7 @@
 // and looks at the node even when idle.
 
 import { DurableObject } from "cloudflare:workers";
-import type { ChainBatch, ChainSource, NodeTip } from "../chains/adapter";
+import { withOnlyTxs, type ChainBatch, type ChainSource, type NodeTip } from "../chains/adapter";
 import { nodeBehind } from "../chains/follow";
 import { blockFollower, type ChainFollower } from "../chains/follower";
 import { WrongNetworkError } from "../chains/network-check";
@@ -16,7 +16,7 @@ import { writeChainState, type ChainStatePatch } from "../db/chain-state";
 import { database, type Db } from "../db/client";
 import { anyWatchedInvoice, usersWithOpenPayments, watchedAddresses, watchedKeys, watchedMatchKeys, type WatchedKeys } from "../db/invoices";
 import { Coin, parseCoin, tickerOf } from "../domain/coins";
-import { ApiError } from "../domain/errors";
+import { ApiError, messageOf } from "../domain/errors";
 import type { UserId } from "../domain/ids";
 import type { Env } from "../env";
 import { deleteChunked, getChunked, putChunked } from "./chunked-storage";
@@ -228,10 +228,10 @@ export class ChainWatcher extends DurableObject<Env> {
 
     if (coinModule(coin)?.matching !== "address" || !adapter?.outputMatchKeys) {
       const watched = await watchedKeys(this.db, coin, closedAfter);
-      const count = shardCount(new Set(watched.map((w) => w.userId)).size, usersPerShard);
+      const watching = new Set(watched.map((w) => w.userId));
+      const count = shardCount(watching.size, usersPerShard);
       // Every shard scans the txs, if there are any; the news alone goes only where it matters.
       if (txs > 0) for (const [k, users] of byShard(watched, count)) taskOf(k, count).scan.push(...users);
-      const watching = new Set(watched.map((w) => w.userId));
       for (const user of affected) if (watching.has(user)) taskOf(shardOf(user, count), count).affected.push(user);
       for (const t of tasks.values()) t.whole = 0;
       return { batches: tasks.size > 0 ? [batch] : [], tasks: [...tasks.values()] };
@@ -248,12 +248,7 @@ export class ChainWatcher extends DurableObject<Env> {
     }
     const batches: ChainBatch[] = [];
     for (const user of new Set([...paid.keys(), ...affected])) {
-      const mine = paid.get(user) ?? new Set<string>();
-      batches.push({
-        ...batch,
-        blocks: batch.blocks.map((b) => ({ ...b, txs: b.txs.filter((t) => mine.has(t.hash)) })),
-        mempool: batch.mempool.filter((t) => mine.has(t.hash)),
-      });
+      batches.push(withOnlyTxs(batch, paid.get(user) ?? new Set()));
       taskOf(shardOf(user, count), count).direct.push([user, batches.length - 1]);
     }
     return { batches, tasks: [...tasks.values()] };
@@ -381,10 +376,6 @@ class DeliveryFailed extends Error {
 /** Failures that are part of running against nodes and accounts: logged as one line, no stack. */
 function isExpected(cause: unknown): boolean {
   return cause instanceof NodeError || cause instanceof DeliveryFailed || cause instanceof ApiError;
-}
-
-function messageOf(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** What a node's answer to a look says: its tip, that it passed the network check, and whether it is behind. */

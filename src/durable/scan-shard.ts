@@ -5,7 +5,7 @@
 // while that account's expiry is held back (scan_holds), so the other accounts move on.
 
 import { DurableObject } from "cloudflare:workers";
-import { findPaymentsForKeys, type ChainAdapter, type ChainBatch, type ChainTx, type KeysToScan, type OpenKeySet } from "../chains/adapter";
+import { findPaymentsForKeys, withOnlyTxs, type ChainAdapter, type ChainBatch, type ChainTx, type KeysToScan, type OpenKeySet } from "../chains/adapter";
 import { chainAdapter } from "../chains/registry";
 import { subrequestBudget } from "../config";
 import { database, type Db } from "../db/client";
@@ -13,6 +13,7 @@ import type { WatchedKeys } from "../db/invoices";
 import { keySetsByIds } from "../db/key-sets";
 import { holdScans, otherShardsHolds, releaseScans } from "../db/scan-holds";
 import type { Coin } from "../domain/coins";
+import { messageOf } from "../domain/errors";
 import { fnv1a } from "../domain/hash";
 import type { UserId } from "../domain/ids";
 import type { Env } from "../env";
@@ -63,6 +64,8 @@ export class ScanShard extends DurableObject<Env> {
   private readonly missed = new Map<string, Map<number, number>>();
   /** Since the object started: (tx, user) scans made, and skipped as already scanned. */
   private readonly counts = { scans: 0, skipped: 0 };
+  /** Whether this instance has stored its coin and name. */
+  private named = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -77,7 +80,11 @@ export class ScanShard extends DurableObject<Env> {
    */
   async take(work: ShardWork, subrequests = subrequestBudget(this.env)): Promise<{ called: number; queued: number }> {
     return this.serial.run(async () => {
-      await this.ctx.storage.put({ [COIN_KEY]: work.coin, [NAME_KEY]: work.shard });
+      if (!this.named) {
+        // For the alarm, which has no work to read them from; a shard's coin and name never change.
+        await this.ctx.storage.put({ [COIN_KEY]: work.coin, [NAME_KEY]: work.shard });
+        this.named = true;
+      }
       const due = new Map<UserId, ChainBatch>(work.direct);
       if (work.batch) {
         const adapter = chainAdapter(this.env, work.coin);
@@ -86,12 +93,12 @@ export class ScanShard extends DurableObject<Env> {
         const affected = new Set(work.affected);
         for (const { userId } of work.scan) {
           const mine = hits.get(userId);
-          if (mine || affected.has(userId)) due.set(userId, onlyTxs(work.batch, mine ?? new Set()));
+          if (mine || affected.has(userId)) due.set(userId, withOnlyTxs(work.batch, mine ?? new Set()));
         }
         // Keys this shard could not open: the account gets the whole batch and scans it itself (or
         // fails, and its batch waits here with its expiry held).
         for (const userId of unscanned) due.set(userId, work.batch);
-        for (const userId of affected) if (!due.has(userId)) due.set(userId, onlyTxs(work.batch, new Set()));
+        for (const userId of affected) if (!due.has(userId)) due.set(userId, withOnlyTxs(work.batch, new Set()));
       }
       const room = Math.max(0, subrequests - D1_QUERIES);
       return this.deliver(work.coin, work.shard, due, room);
@@ -290,18 +297,5 @@ export class ScanShard extends DurableObject<Env> {
   }
 }
 
-/** The batch with only the txs in `hashes` (blocks kept for their heights, the news kept whole). */
-function onlyTxs(batch: ChainBatch, hashes: ReadonlySet<string>): ChainBatch {
-  return {
-    ...batch,
-    blocks: batch.blocks.map((b) => ({ ...b, txs: b.txs.filter((t) => hashes.has(t.hash)) })),
-    mempool: batch.mempool.filter((t) => hashes.has(t.hash)),
-  };
-}
-
 /** A scan's result holds while the user watches the same keys. */
 const signatureOf = (keys: readonly string[]): number => fnv1a(keys.join(","));
-
-function messageOf(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
-}

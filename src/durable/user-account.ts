@@ -45,8 +45,8 @@ interface QueuedCreate {
 /**
  * Creates one group (one D1 batch) takes: each is at most 4 statements (invoice, event, deliveries,
  * its key set's counter), and D1 applies its limits to each statement of a batch, so each counts
- * as one of the invocation's queries (50 on the free plan), beside the few the account reads first. So 11 on the free plan
- * and 50 (a batch near 150 statements) from a budget of 205.
+ * as one of the invocation's queries, beside the few the account reads first: 11 on the free
+ * plan's 50, and 50 (a batch near 150 statements) from a budget of 205.
  */
 export function createsPerBatch(subrequests: number): number {
   return Math.max(1, Math.min(MAX_CREATES_PER_BATCH, Math.floor((subrequests - QUERIES_BEFORE_A_BATCH) / STATEMENTS_PER_CREATE)));

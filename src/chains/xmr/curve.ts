@@ -500,10 +500,9 @@ function compress(p: Extended): Uint8Array {
 
 /** compress for many points at once, with one inversion for all. */
 function compressAll(points: readonly (Extended | null)[]): (Uint8Array | null)[] {
-  const present = points.filter((p): p is Extended => p !== null);
-  const zInvs = inverseZs(present);
-  const encoded = new Map(present.map((p, i) => [p, encode(p, zInvs[i]!)] as const));
-  return points.map((p) => (p === null ? null : encoded.get(p)!));
+  const zInvs = inverseZs(points.filter((p): p is Extended => p !== null));
+  let k = 0;
+  return points.map((p) => (p === null ? null : encode(p, zInvs[k++]!)));
 }
 
 /** 1/Z of every point, with one field inversion and three multiplications each (Montgomery's trick). */
@@ -722,12 +721,16 @@ function combMultiply(table: Comb, s: bigint): Extended {
   return combMultiplyBytes(table, numberToBytesLE(s, 32));
 }
 
+/** The scalar being multiplied, padded; multiplications are synchronous, so one buffer serves them all. */
+const scalarScratch = new Uint8Array(35);
+
 /** combMultiply for a 32-byte little-endian scalar. */
 function combMultiplyBytes(comb: Comb, bytes: Uint8Array): Extended {
   const { width, rows } = comb;
   const mask = (1 << width) - 1;
   const half = 1 << (width - 1);
-  const padded = new Uint8Array(35); // reads past the scalar's end see zeros, not undefined
+  const padded = scalarScratch; // reads past the scalar's end see zeros, not undefined
+  padded.fill(0);
   padded.set(bytes);
   const acc = identity();
   let carry = 0;

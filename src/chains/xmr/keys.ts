@@ -3,8 +3,8 @@
 
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToNumberLE, numberToBytesLE } from "@noble/curves/utils.js";
-import { keccak_256, keccakP } from "@noble/hashes/sha3.js";
-import { bytesToHex, concatBytes, hexToBytes, isLE } from "@noble/hashes/utils.js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex, concatBytes, hexToBytes } from "@noble/hashes/utils.js";
 
 export { bytesToHex, hexToBytes };
 
@@ -67,22 +67,7 @@ export function derivationToScalar(derivation: Uint8Array, outputIndex: number):
 
 const VIEW_TAG_SALT = new TextEncoder().encode("view_tag");
 
-/**
- * The one-byte view tag of output i: keccak("view_tag" ‖ derivation ‖ varint(i))[0]. A scan hashes
- * one per output and view key, so the message (under one 136-byte block) goes straight into a
- * reused Keccak state: noble's hasher object costs more than the permutation at this size.
- */
+/** The one-byte view tag of output i: keccak("view_tag" ‖ derivation ‖ varint(i))[0]. */
 export function deriveViewTag(derivation: Uint8Array, outputIndex: number): number {
-  const message = concatBytes(VIEW_TAG_SALT, derivation, varint(outputIndex));
-  if (!isLE) return keccak_256(message)[0]!;
-  keccakBlock.fill(0);
-  keccakBlock.set(message);
-  keccakBlock[message.length] = 0x01; // Keccak's padding (not SHA-3's): 0x01 ... 0x80
-  keccakBlock[KECCAK_RATE - 1] = keccakBlock[KECCAK_RATE - 1]! | 0x80;
-  keccakP(keccakState, 24);
-  return keccakBlock[0]!;
+  return keccak_256(concatBytes(VIEW_TAG_SALT, derivation, varint(outputIndex)))[0]!;
 }
-
-const KECCAK_RATE = 136; // bytes absorbed per permutation by keccak-256
-const keccakState = new Uint32Array(50);
-const keccakBlock = new Uint8Array(keccakState.buffer);
